@@ -1,0 +1,12 @@
+# The coupon service: one image, every role (choose with ROLES).
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+USER node
+EXPOSE 3000
+# Migrations run as a separate step (the compose file's `migrate` service), never at start-up.
+CMD ["node", "--import", "tsx", "src/main.ts"]

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The whole system in the foreground: installs dependencies, brings up PostgreSQL, Redis and Kafka,
+# applies the migrations and runs every role on port 3000 (PORT overrides). Any variable of the
+# contract given in the environment overrides the development defaults. SIGTERM or Ctrl-C stops the
+# service, and the Kafka broker too when this script started it; PostgreSQL and Redis are shared
+# services and stay up.
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+
+scripts/install.sh
+kafka_was_up=0
+scripts/kafka.sh status >/dev/null 2>&1 && kafka_was_up=1
+scripts/services.sh
+
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/coupon}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:9092}"
+export PORT="${PORT:-3000}"
+export ROLES="${ROLES:-all}"
+
+node --import tsx src/infra/db/migrate.ts
+
+child=
+stop() {
+  [[ -n "$child" ]] && kill -TERM "$child" 2>/dev/null && wait "$child" || true
+  if [[ $kafka_was_up == 0 ]]; then scripts/kafka.sh stop || true; fi
+  exit 0
+}
+trap stop TERM INT
+node --import tsx src/main.ts &
+child=$!
+wait "$child" || true
+child=
+if [[ $kafka_was_up == 0 ]]; then scripts/kafka.sh stop || true; fi

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite on real PostgreSQL, Redis and Kafka: installs dependencies, brings the
+# services up (scripts/services.sh), then runs vitest. Each test file makes its own database, queue
+# prefix and topics, so the suite can run again on the same services. Arguments go to vitest.
+# The last line is "N passed, N failed".
+set -uo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+
+if ! scripts/install.sh || ! scripts/services.sh; then
+  echo "test setup failed: see the lines above"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/coupon_test}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:9092}"
+export LOG_LEVEL="${LOG_LEVEL:-warn}"
+
+mkdir -p test-output
+report=test-output/vitest.json
+rm -f "$report"
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
+status=$?
+node scripts/test-summary.mjs "$report" "$status"

@@ -1,0 +1,95 @@
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import type { Logger } from 'pino';
+import { ApiError, errorBody, isUnavailable } from './errors.js';
+import { healthRoutes, type Readiness } from './routes/health.js';
+import { createRouter } from './validation.js';
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export interface AppDeps {
+  logger: Logger;
+  readiness: Readiness;
+  /** Mounts the authenticated `/v1` routes; the foundation app has none. */
+  mountV1?: (app: ReturnType<typeof createRouter>) => void;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Builds the HTTP app from its dependencies; knows nothing of how they were made. */
+export function createApp(deps: AppDeps) {
+  const app = createRouter();
+
+  app.use(
+    requestId({
+      headerName: 'X-Request-Id',
+      generator: () => crypto.randomUUID(),
+      limitLength: 128,
+    }),
+  );
+  app.use(async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    if (incoming !== undefined && !REQUEST_ID.test(incoming)) {
+      c.set('requestId', crypto.randomUUID());
+      c.header('X-Request-Id', c.get('requestId'));
+    }
+    const logger = deps.logger.child({ requestId: c.get('requestId') });
+    c.set('logger', logger);
+    const started = performance.now();
+    await next();
+    logger.info(
+      {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      },
+      'request',
+    );
+  });
+  app.use(secureHeaders());
+  app.use(
+    bodyLimit({
+      maxSize: BODY_LIMIT_BYTES,
+      onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', 'The body is over 64 KiB'), 413),
+    }),
+  );
+  app.use('/v1/*', async (c, next) => {
+    if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
+      const type = c.req.header('content-type') ?? '';
+      if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
+        throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'The body must be application/json');
+      }
+    }
+    await next();
+  });
+
+  app.route('/', healthRoutes(deps.readiness));
+  deps.mountV1?.(app);
+
+  app.notFound((c) => c.json(errorBody('NOT_FOUND', 'No such route'), 404));
+  app.onError((error, c) => {
+    if (error instanceof ApiError) {
+      return c.json(errorBody(error.code, error.message, error.details), error.status);
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      // Hono raises these for malformed JSON and similar client faults.
+      return c.json(
+        errorBody('VALIDATION_ERROR', error.message || 'The request is malformed'),
+        400,
+      );
+    }
+    const logger = c.get('logger') ?? deps.logger;
+    if (isUnavailable(error)) {
+      logger.warn({ err: error }, 'backing service unavailable');
+      return c.json(errorBody('UNAVAILABLE', 'A backing service is unavailable; try again'), 503);
+    }
+    logger.error({ err: error }, 'unhandled error');
+    return c.json(errorBody('INTERNAL', 'An internal error occurred'), 500);
+  });
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

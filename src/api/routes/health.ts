@@ -1,0 +1,66 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { CheckReport } from '../../infra/health.js';
+import { createRouter } from '../validation.js';
+
+export type Readiness = () => Promise<CheckReport>;
+
+const readySchema = z
+  .object({
+    status: z.enum(['ok', 'unavailable']),
+    checks: z.record(z.string(), z.enum(['up', 'down'])),
+    reasons: z.record(z.string(), z.string()).optional(),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+  })
+  .openapi('Readiness');
+
+export function healthRoutes(readiness: Readiness) {
+  const router = createRouter();
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/health',
+      summary: 'Liveness: 200 while the process lives',
+      responses: {
+        200: {
+          description: 'Alive',
+          content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } },
+        },
+      },
+    }),
+    (c) => c.json({ status: 'ok' as const }, 200),
+  );
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/ready',
+      summary: 'Readiness: PostgreSQL, Redis and Kafka each answer',
+      responses: {
+        200: {
+          description: 'Every dependency answers',
+          content: { 'application/json': { schema: readySchema } },
+        },
+        503: {
+          description: 'A dependency is down',
+          content: { 'application/json': { schema: readySchema } },
+        },
+      },
+    }),
+    async (c) => {
+      const report = await readiness();
+      if (report.ok) return c.json({ status: 'ok' as const, checks: report.checks }, 200);
+      return c.json(
+        {
+          status: 'unavailable' as const,
+          checks: report.checks,
+          reasons: report.reasons,
+          error: {
+            code: 'UNAVAILABLE',
+            message: `Not ready: ${Object.keys(report.reasons).join(', ')} down`,
+          },
+        },
+        503,
+      );
+    },
+  );
+  return router;
+}

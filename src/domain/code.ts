@@ -1,0 +1,56 @@
+/**
+ * Characters a redemption code is made of: uppercase letters and digits without the look-alikes
+ * 0/O, 1/I/L, so a code read off a poster or a screenshot types back correctly.
+ */
+export const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+
+/** 12 characters of a 31-letter alphabet: about 59 bits, far beyond guessing at any rate limit. */
+export const CODE_LENGTH = 12;
+
+// The largest multiple of the alphabet size that fits in a byte; bytes at or above it are
+// discarded so that `byte % size` stays uniform (rejection sampling).
+const ACCEPT_BELOW = 256 - (256 % CODE_ALPHABET.length);
+
+// A healthy source is refused ~3% of bytes, so this many rounds without finishing means it is broken.
+const MAX_ROUNDS = 64;
+
+/**
+ * A new code, uniform over {@link CODE_ALPHABET}^{@link CODE_LENGTH}.
+ *
+ * @param randomBytes - a cryptographically secure source, e.g. `node:crypto`'s `randomBytes`.
+ * @throws Error when the source keeps returning nothing usable.
+ */
+export function generateCode(randomBytes: (n: number) => Uint8Array): string {
+  let code = '';
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    // A few spare bytes usually cover the rejected ones without a second call.
+    const bytes = randomBytes(CODE_LENGTH - code.length + 4);
+    for (const byte of bytes) {
+      if (byte >= ACCEPT_BELOW) continue;
+      code += CODE_ALPHABET.charAt(byte % CODE_ALPHABET.length);
+      if (code.length === CODE_LENGTH) return code;
+    }
+  }
+  throw new Error('random source produced too few usable bytes');
+}
+
+/**
+ * The canonical form of what a user typed: ASCII letters uppercased, spaces and dashes dropped, so
+ * `abcd-efgh-jkmn` matches `ABCDEFGHJKMN`. Only ASCII is case-folded, so no other character can
+ * fold into the alphabet (`'ß'.toUpperCase()` is `'SS'`).
+ */
+export function normalizeCode(raw: string): string {
+  return raw.replace(/[\s-]+/g, '').replace(/[a-z]/g, (c) => c.toUpperCase());
+}
+
+const ALPHABET_SET: ReadonlySet<string> = new Set(CODE_ALPHABET);
+
+/**
+ * True when a normalized code has the right length and only alphabet characters, so an obviously
+ * wrong one is refused without touching the database.
+ */
+export function looksLikeCode(normalized: string): boolean {
+  if (normalized.length !== CODE_LENGTH) return false;
+  for (const c of normalized) if (!ALPHABET_SET.has(c)) return false;
+  return true;
+}

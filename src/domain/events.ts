@@ -1,0 +1,38 @@
+import type { Coupon, CouponEventType, Transition } from './coupon.js';
+
+/** The value published on `coupon.events` (key: `couponId`), one per status change. */
+export interface CouponEvent {
+  eventId: string;
+  type: CouponEventType;
+  couponId: string;
+  policyId: string;
+  userId: string;
+  orderId: string | null;
+  /** ISO-8601 in UTC. */
+  occurredAt: string;
+}
+
+/** The event of `type` about `coupon`, e.g. `COUPON_ISSUED` for a `newCoupon` result. */
+export function couponEvent(
+  type: CouponEventType,
+  coupon: Pick<Coupon, 'id' | 'policyId' | 'userId' | 'orderId'>,
+  { eventId, now }: { eventId: string; now: Date },
+): CouponEvent {
+  return {
+    eventId,
+    type,
+    couponId: coupon.id,
+    policyId: coupon.policyId,
+    userId: coupon.userId,
+    orderId: coupon.orderId,
+    occurredAt: now.toISOString(),
+  };
+}
+
+/** The outbox event for a status change, carrying the order it concerned. */
+export function transitionEvent(
+  transition: Pick<Transition, 'coupon' | 'event' | 'orderId'>,
+  ids: { eventId: string; now: Date },
+): CouponEvent {
+  return couponEvent(transition.event, { ...transition.coupon, orderId: transition.orderId }, ids);
+}

@@ -1,0 +1,135 @@
+import { z } from 'zod';
+
+/** Secrets that only exist so a local run works without setup; production refuses them. */
+export const DEVELOPMENT_SECRETS = {
+  JWT_SECRET: 'dev-jwt-secret-change-me-0123456789abcdef',
+  CODE_HASH_SECRET: 'dev-code-hash-secret-change-me-0123456789',
+  ADMIN_PASSWORD: 'admin',
+} as const;
+
+const ROLE_NAMES = ['api', 'worker', 'bridge', 'scheduler', 'all'] as const;
+export type Role = Exclude<(typeof ROLE_NAMES)[number], 'all'>;
+
+const intFrom = (min: number, fallback: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min))
+    .default(fallback);
+
+const url = (protocols: string[], fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL`,
+    );
+
+const list = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0),
+    );
+
+const secret = (fallback: string) =>
+  z.string().min(16, 'must be at least 16 characters').default(fallback);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://postgres@127.0.0.1:5432/coupon'),
+  REDIS_URL: url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
+  KAFKA_BROKERS: list('127.0.0.1:9092').pipe(
+    z
+      .array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port'))
+      .min(1, 'needs at least one broker'),
+  ),
+  PORT: intFrom(0, 3000).pipe(z.number().max(65535)),
+  JWT_SECRET: secret(DEVELOPMENT_SECRETS.JWT_SECRET),
+  CODE_HASH_SECRET: secret(DEVELOPMENT_SECRETS.CODE_HASH_SECRET),
+  ADMIN_USER: z.string().min(1).default('admin'),
+  ADMIN_PASSWORD: z.string().min(1).default(DEVELOPMENT_SECRETS.ADMIN_PASSWORD),
+  RATE_LIMIT_MAX: intFrom(0, 100),
+  RATE_LIMIT_WINDOW_MS: intFrom(1, 10_000),
+  EXPIRY_INTERVAL_MS: intFrom(100, 60_000),
+  RESERVATION_TTL_MS: intFrom(1, 900_000),
+  KAFKA_PAYMENT_TOPIC: z.string().min(1).default('payment.events'),
+  KAFKA_COUPON_EVENTS_TOPIC: z.string().min(1).default('coupon.events'),
+  CORS_ORIGINS: list(''),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ROLES: list('all').pipe(
+    z
+      .array(z.enum(ROLE_NAMES, { error: `each role must be one of ${ROLE_NAMES.join(', ')}` }))
+      .min(1, 'needs at least one role'),
+  ),
+  // Additions to the contract: knobs an operator tunes for the queues and workers.
+  /** Key prefix for every queue key in Redis; use a hash tag such as `{coupon}` on Redis Cluster. */
+  QUEUE_PREFIX: z.string().min(1).default('coupon'),
+  /** Jobs a worker process holds at once; issuance jobs in flight are committed together. */
+  WORKER_CONCURRENCY: intFrom(1, 500),
+  /** Largest group of issuance jobs committed in one PostgreSQL transaction. */
+  ISSUE_BATCH_MAX: intFrom(1, 500),
+  /** How long a worker gathers issuance jobs before committing them together. */
+  ISSUE_BATCH_WAIT_MS: intFrom(0, 5),
+  /** How long a job stays locked by a worker without a heartbeat before it counts as stalled. */
+  JOB_LOCK_MS: intFrom(1000, 30_000),
+  /** Attempts for infrastructure failures before a job fails with INTERNAL. */
+  JOB_ATTEMPTS: intFrom(1, 8),
+  /** Base of the exponential backoff between attempts. */
+  JOB_BACKOFF_MS: intFrom(1, 1000),
+  /** Connections in the PostgreSQL pool of each process. */
+  DB_POOL_MAX: intFrom(1, 10),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Parses the process environment once at boot. Throws a ConfigError whose message is one line
+ * naming the first offending variable.
+ */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const cleaned = Object.fromEntries(
+    Object.entries(source).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const name = issue?.path[0] !== undefined ? String(issue.path[0]) : 'environment';
+    throw new ConfigError(`Invalid environment variable ${name}: ${issue?.message ?? 'invalid'}`);
+  }
+  const env = result.data;
+  if (env.NODE_ENV === 'production') {
+    for (const [name, value] of Object.entries(DEVELOPMENT_SECRETS)) {
+      if (env[name as keyof typeof DEVELOPMENT_SECRETS] === value) {
+        throw new ConfigError(
+          `Invalid environment variable ${name}: the development default is refused when NODE_ENV=production`,
+        );
+      }
+    }
+  }
+  return env;
+}
+
+/** The roles this process runs, with `all` expanded. */
+export function activeRoles(env: Pick<Env, 'ROLES'>): Set<Role> {
+  const all: Role[] = ['api', 'worker', 'bridge', 'scheduler'];
+  return new Set(env.ROLES.flatMap((role) => (role === 'all' ? all : [role])));
+}

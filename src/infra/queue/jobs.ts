@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+/** Job payloads as they sit in Redis. Workers parse them again: Redis content is outside input. */
+export const issueJobSchema = z.object({
+  type: z.literal('ISSUE'),
+  /** Who asked (the JWT `sub`); the only one besides admins who may read the job. */
+  actor: z.string().min(1),
+  /** Who receives the coupon. */
+  userId: z.string().min(1),
+  policyId: z.string().uuid().optional(),
+  /** HMAC of the normalised code; the plaintext code never reaches Redis. */
+  codeHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  /** Hash of the request, so a reused Idempotency-Key with another body is detected. */
+  requestHash: z.string().min(1),
+});
+export type IssueJobData = z.infer<typeof issueJobSchema>;
+
+export const usageJobSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('RESERVE'),
+    actor: z.string(),
+    couponId: z.string(),
+    orderId: z.string(),
+    orderAmount: z.number().int().min(0),
+  }),
+  z.object({
+    type: z.literal('USE'),
+    actor: z.string(),
+    couponId: z.string(),
+    orderId: z.string(),
+    orderAmount: z.number().int().min(0),
+  }),
+  z.object({
+    type: z.literal('RELEASE'),
+    actor: z.string(),
+    couponId: z.string(),
+    orderId: z.string(),
+  }),
+  z.object({
+    type: z.literal('CANCEL'),
+    actor: z.string(),
+    couponId: z.string(),
+    reason: z.string(),
+  }),
+]);
+export type UsageJobData = z.infer<typeof usageJobSchema>;
+
+/** The outcome a worker stores for a job that completed. */
+export interface JobResult {
+  coupon: Record<string, unknown>;
+}
+
+/** Job ids say which queue they live on, so `GET /v1/jobs/:id` needs no lookup table. */
+export const JOB_ID_PREFIX = { issuance: 'iss_', usage: 'use_' } as const;

@@ -1,0 +1,48 @@
+import { type ConnectionOptions, type DefaultJobOptions, Queue } from 'bullmq';
+import type { Env } from '../config/env.js';
+import type { IssueJobData, UsageJobData } from './jobs.js';
+
+export const QUEUE_NAMES = {
+  issuance: 'issuance',
+  usage: 'usage',
+  maintenance: 'maintenance',
+} as const;
+export type QueueName = keyof typeof QUEUE_NAMES;
+
+export type QueueSettings = Pick<Env, 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'>;
+
+/** Finished jobs stay readable through `GET /v1/jobs/:id` for a day, failed ones for a week. */
+export function jobOptions(settings: QueueSettings): DefaultJobOptions {
+  return {
+    attempts: settings.JOB_ATTEMPTS,
+    backoff: { type: 'exponential', delay: settings.JOB_BACKOFF_MS },
+    removeOnComplete: { age: 24 * 3600 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  };
+}
+
+export interface Queues {
+  issuance: Queue<IssueJobData>;
+  usage: Queue<UsageJobData>;
+  maintenance: Queue;
+  close(): Promise<void>;
+}
+
+export function createQueues(connection: ConnectionOptions, settings: QueueSettings): Queues {
+  const options = {
+    connection,
+    prefix: settings.QUEUE_PREFIX,
+    defaultJobOptions: jobOptions(settings),
+  };
+  const issuance = new Queue<IssueJobData>(QUEUE_NAMES.issuance, options);
+  const usage = new Queue<UsageJobData>(QUEUE_NAMES.usage, options);
+  const maintenance = new Queue(QUEUE_NAMES.maintenance, options);
+  return {
+    issuance,
+    usage,
+    maintenance,
+    async close() {
+      await Promise.all([issuance.close(), usage.close(), maintenance.close()]);
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import { serve } from '@hono/node-server';
+import type { Logger } from 'pino';
+import { createApp } from './api/app.js';
+import { mountV1 } from './api/routes/v1.js';
+import { activeRoles, ConfigError, type Env, parseEnv } from './infra/config/env.js';
+import { createOrm } from './infra/db/orm.js';
+import { runChecks } from './infra/health.js';
+import { createKafka, pingKafka } from './infra/kafka/client.js';
+import { createLogger } from './infra/logger.js';
+import { createQueues } from './infra/queue/queues.js';
+import { createClientRedis, createWorkerRedis, waitForRedis } from './infra/redis/connection.js';
+import { startWorkers } from './workers/start.js';
+
+const SHUTDOWN_LIMIT_MS = 10_000;
+
+/** A step of the shutdown, run in the order the resources were opened, reversed. */
+type Closer = () => Promise<unknown>;
+
+async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<void> }> {
+  const roles = activeRoles(env);
+  const closers: Closer[] = [];
+
+  const orm = await createOrm({ databaseUrl: env.DATABASE_URL, poolMax: env.DB_POOL_MAX });
+  closers.push(() => orm.close());
+  const redis = createClientRedis(env.REDIS_URL);
+  closers.push(() => redis.quit());
+  await waitForRedis(redis);
+  const queueRedis = createWorkerRedis(env.REDIS_URL);
+  closers.push(() => queueRedis.quit());
+  const queues = createQueues(queueRedis, env);
+  closers.push(() => queues.close());
+  const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: 'coupon-service', logger });
+
+  if (roles.has('worker')) {
+    const workers = startWorkers({ env, logger, orm, redisUrl: env.REDIS_URL });
+    closers.push(() => workers.close());
+  }
+
+  if (roles.has('api')) {
+    const app = createApp({
+      logger,
+      readiness: () =>
+        runChecks(
+          {
+            postgres: () => orm.em.getConnection().execute('select 1'),
+            redis: () => redis.ping(),
+            kafka: () => pingKafka(kafka),
+          },
+          2000,
+        ),
+      mountV1: (router) => mountV1(router, { env, orm, queues, redis }),
+    });
+    const server = serve({ fetch: app.fetch, port: env.PORT, hostname: '0.0.0.0' });
+    await new Promise<void>((resolve) => server.once('listening', resolve));
+    const address = server.address();
+    logger.info({ port: typeof address === 'object' ? address?.port : env.PORT }, 'api listening');
+    // Stop accepting first: it is the last step pushed, so the first one run.
+    closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  }
+
+  logger.info({ roles: [...roles] }, 'started');
+  return {
+    async stop() {
+      for (const close of closers.reverse()) {
+        await close().catch((error: unknown) => logger.warn({ err: error }, 'error while closing'));
+      }
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let env: Env;
+  try {
+    env = parseEnv(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const logger = createLogger(env.LOG_LEVEL);
+  let running: Awaited<ReturnType<typeof start>>;
+  try {
+    running = await start(env, logger);
+  } catch (error) {
+    logger.fatal({ err: error }, 'start-up failed');
+    process.exit(1);
+  }
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const limit = setTimeout(() => {
+      logger.error('shutdown took longer than 10 s; exiting');
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS - 500);
+    limit.unref();
+    running.stop().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+await main();

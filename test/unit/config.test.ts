@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { activeRoles, DEVELOPMENT_SECRETS, parseEnv } from '../../src/infra/config/env.js';
+
+describe('environment', () => {
+  it('has development defaults for a local run', () => {
+    const env = parseEnv({});
+    expect(env.PORT).toBe(3000);
+    expect(env.KAFKA_BROKERS).toEqual(['127.0.0.1:9092']);
+    expect(env.KAFKA_PAYMENT_TOPIC).toBe('payment.events');
+    expect(env.RATE_LIMIT_MAX).toBe(100);
+    expect(env.CORS_ORIGINS).toEqual([]);
+    expect([...activeRoles(env)]).toEqual(['api', 'worker', 'bridge', 'scheduler']);
+  });
+
+  it('parses lists and numbers', () => {
+    const env = parseEnv({ KAFKA_BROKERS: 'a:1, b:2', ROLES: 'api,worker', RATE_LIMIT_MAX: '0' });
+    expect(env.KAFKA_BROKERS).toEqual(['a:1', 'b:2']);
+    expect([...activeRoles(env)]).toEqual(['api', 'worker']);
+    expect(env.RATE_LIMIT_MAX).toBe(0);
+  });
+
+  it.each([
+    ['PORT', '70000'],
+    ['PORT', '3.5'],
+    ['REDIS_URL', 'http://localhost'],
+    ['RATE_LIMIT_WINDOW_MS', '0'],
+    ['LOG_LEVEL', 'loud'],
+    ['JWT_SECRET', 'short'],
+    ['NODE_ENV', 'staging'],
+  ])('names %s when it is %s', (name, value) => {
+    expect(() => parseEnv({ [name]: value })).toThrow(
+      new RegExp(`^Invalid environment variable ${name}: `),
+    );
+  });
+
+  it('refuses each development secret in production', () => {
+    const real = {
+      JWT_SECRET: 'x'.repeat(32),
+      CODE_HASH_SECRET: 'y'.repeat(32),
+      ADMIN_PASSWORD: 'z',
+    };
+    expect(() => parseEnv({ NODE_ENV: 'production', ...real })).not.toThrow();
+    for (const name of Object.keys(DEVELOPMENT_SECRETS)) {
+      const { [name as keyof typeof real]: _, ...rest } = real;
+      expect(() => parseEnv({ NODE_ENV: 'production', ...rest })).toThrow(name);
+    }
+  });
+});
