@@ -8,7 +8,7 @@ import { runChecks } from './infra/health.js';
 import { createKafka, pingKafka } from './infra/kafka/client.js';
 import { createLogger } from './infra/logger.js';
 import { createQueues } from './infra/queue/queues.js';
-import { createClientRedis, createWorkerRedis, waitForRedis } from './infra/redis/connection.js';
+import { createClientRedis, waitForRedis } from './infra/redis/connection.js';
 import { startWorkers } from './workers/start.js';
 
 const SHUTDOWN_LIMIT_MS = 10_000;
@@ -25,14 +25,13 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
   const redis = createClientRedis(env.REDIS_URL);
   closers.push(() => redis.quit());
   await waitForRedis(redis);
-  const queueRedis = createWorkerRedis(env.REDIS_URL);
-  closers.push(() => queueRedis.quit());
-  const queues = createQueues(queueRedis, env);
+  // Producers share the fail-fast connection: a request answers 503 rather than wait for Redis.
+  const queues = createQueues(redis, env);
   closers.push(() => queues.close());
   const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: 'coupon-service', logger });
 
   if (roles.has('worker')) {
-    const workers = startWorkers({ env, logger, orm, redisUrl: env.REDIS_URL });
+    const workers = startWorkers({ env, logger, orm });
     closers.push(() => workers.close());
   }
 

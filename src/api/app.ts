@@ -56,16 +56,6 @@ export function createApp(deps: AppDeps) {
       onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', 'The body is over 64 KiB'), 413),
     }),
   );
-  app.use('/v1/*', async (c, next) => {
-    if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
-      const type = c.req.header('content-type') ?? '';
-      if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
-        throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'The body must be application/json');
-      }
-    }
-    await next();
-  });
-
   app.route('/', healthRoutes(deps.readiness));
   deps.mountV1?.(app);
 

@@ -2,14 +2,42 @@ import type { Redis } from 'ioredis';
 import type { Env } from '../../infra/config/env.js';
 import type { Orm } from '../../infra/db/orm.js';
 import type { Queues } from '../../infra/queue/queues.js';
+import { authenticate } from '../middleware/auth.js';
+import { requireJsonBody } from '../middleware/json-body.js';
 import type { createRouter } from '../validation.js';
+import { couponRoutes } from './coupons.js';
+import { issuanceRoutes } from './issuances.js';
+import { jobRoutes } from './jobs.js';
+import { policyRoutes } from './policies.js';
 
 export interface V1Deps {
-  env: Env;
+  env: Pick<Env, 'JWT_SECRET' | 'CODE_HASH_SECRET' | 'QUEUE_PREFIX'>;
   orm: Orm;
   queues: Queues;
   redis: Redis;
 }
 
 /** Mounts every authenticated `/v1` resource. */
-export function mountV1(_app: ReturnType<typeof createRouter>, _deps: V1Deps): void {}
+export function mountV1(
+  app: ReturnType<typeof createRouter>,
+  { env, orm, queues, redis }: V1Deps,
+): void {
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+  });
+  app.use('/v1/*', authenticate(env.JWT_SECRET), requireJsonBody);
+  app.route('/', policyRoutes({ orm, codeHashSecret: env.CODE_HASH_SECRET }));
+  app.route(
+    '/',
+    issuanceRoutes({
+      queues,
+      redis,
+      queuePrefix: env.QUEUE_PREFIX,
+      codeHashSecret: env.CODE_HASH_SECRET,
+    }),
+  );
+  app.route('/', jobRoutes({ queues }));
+  app.route('/', couponRoutes({ orm }));
+}

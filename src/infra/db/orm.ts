@@ -23,6 +23,7 @@ export function ormConfig({ databaseUrl, poolMax = 10 }: OrmOptions) {
       allOrNothing: true,
       snapshot: false,
       tableName: 'mikro_orm_migrations',
+      silent: true,
     },
     pool: { min: 0, max: poolMax },
     forceUtcTimezone: true,

@@ -1,0 +1,88 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { Coupon } from '../../domain/index.js';
+import { couponHistory, findCoupon, listCoupons } from '../../infra/db/coupon.repository.js';
+import type { Orm } from '../../infra/db/orm.js';
+import { couponView } from '../../infra/db/rows.js';
+import type { Principal } from '../context.js';
+import { ApiError } from '../errors.js';
+import { assertActsFor } from '../middleware/auth.js';
+import { bearer, commonErrors, json, notFound, page, uuidParam } from '../schemas/common.js';
+import { couponListQuery, couponSchema, historySchema } from '../schemas/coupon.js';
+import { createRouter } from '../validation.js';
+
+const params = uuidParam('couponId');
+
+/** Unknown → 404, someone else's → 403: the order the contract gives. */
+export async function ownedCoupon(
+  orm: Orm,
+  principal: Principal,
+  couponId: string,
+): Promise<Coupon> {
+  const coupon = await findCoupon(orm.em.fork(), couponId);
+  if (!coupon) throw new ApiError('NOT_FOUND', 'No such coupon');
+  assertActsFor(principal, coupon.userId);
+  return coupon;
+}
+
+export function couponRoutes({ orm }: { orm: Orm }) {
+  const router = createRouter();
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/coupons',
+      summary: "The caller's coupons (admins: any user's, or all), newest first",
+      security: bearer,
+      request: { query: couponListQuery },
+      responses: { 200: json(page(couponSchema), 'A page of coupons'), ...commonErrors },
+    }),
+    async (c) => {
+      const principal = c.get('principal');
+      const query = c.req.valid('query');
+      const userId = principal.role === 'admin' ? query.userId : (query.userId ?? principal.sub);
+      if (userId !== undefined) assertActsFor(principal, userId);
+      const result = await listCoupons(orm.em.fork(), { ...query, userId });
+      return c.json({ items: result.items.map(couponView), nextCursor: result.nextCursor }, 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/coupons/{couponId}',
+      summary: 'A coupon (owner or admin)',
+      security: bearer,
+      request: { params },
+      responses: { 200: json(couponSchema, 'The coupon'), ...commonErrors, ...notFound },
+    }),
+    async (c) => {
+      const coupon = await ownedCoupon(
+        orm,
+        c.get('principal'),
+        c.req.valid('param').couponId as string,
+      );
+      return c.json(couponView(coupon), 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/coupons/{couponId}/history',
+      summary: 'Every status change of a coupon, oldest first',
+      security: bearer,
+      request: { params },
+      responses: { 200: json(historySchema, 'The history'), ...commonErrors, ...notFound },
+    }),
+    async (c) => {
+      const coupon = await ownedCoupon(
+        orm,
+        c.get('principal'),
+        c.req.valid('param').couponId as string,
+      );
+      return c.json({ items: await couponHistory(orm.em.fork(), coupon.id) }, 200);
+    },
+  );
+
+  return router;
+}

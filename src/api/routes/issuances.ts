@@ -1,0 +1,85 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { Redis } from 'ioredis';
+import { hashTypedCode } from '../../infra/codes.js';
+import { enqueueOnce, requestHash } from '../../infra/queue/enqueue.js';
+import { type IssueJobData, JOB_ID_PREFIX } from '../../infra/queue/jobs.js';
+import type { Queues } from '../../infra/queue/queues.js';
+import { ApiError } from '../errors.js';
+import { assertActsFor } from '../middleware/auth.js';
+import {
+  acceptedSchema,
+  bearer,
+  commonErrors,
+  conflict,
+  json,
+  jsonBody,
+} from '../schemas/common.js';
+import { idempotencyHeaders, issuanceBody } from '../schemas/issuance.js';
+import { createRouter } from '../validation.js';
+
+/** A hash no code can have: an impossible code fails in the worker like any unknown one. */
+const NO_SUCH_CODE = '0'.repeat(64);
+
+export function issuanceRoutes(deps: {
+  queues: Queues;
+  redis: Redis;
+  queuePrefix: string;
+  codeHashSecret: string;
+}) {
+  const router = createRouter();
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/issuances',
+      summary: 'Ask for a coupon; answered 202 with a job to poll',
+      description:
+        'Does not read the database: an unknown policy or code fails the job (POLICY_NOT_FOUND, ' +
+        'CODE_INVALID), not the request. The same Idempotency-Key and body answer the same job.',
+      security: bearer,
+      request: { headers: idempotencyHeaders, body: jsonBody(issuanceBody) },
+      responses: {
+        202: json(acceptedSchema, 'Accepted; poll statusUrl'),
+        ...commonErrors,
+        ...conflict('Idempotency-Key reused with another body (CONFLICT)'),
+      },
+    }),
+    async (c) => {
+      const principal = c.get('principal');
+      const body = c.req.valid('json');
+      let data: IssueJobData;
+      if ('policyId' in body) {
+        const userId = body.userId ?? principal.sub;
+        assertActsFor(principal, userId);
+        data = {
+          type: 'ISSUE',
+          actor: principal.sub,
+          userId,
+          policyId: body.policyId,
+          requestHash: requestHash(body),
+        };
+      } else {
+        data = {
+          type: 'ISSUE',
+          actor: principal.sub,
+          userId: principal.sub,
+          codeHash: hashTypedCode(deps.codeHashSecret, body.code) ?? NO_SUCH_CODE,
+          requestHash: requestHash(body),
+        };
+      }
+      const result = await enqueueOnce({
+        queue: deps.queues.issuance,
+        redis: deps.redis,
+        keyPrefix: deps.queuePrefix,
+        idPrefix: JOB_ID_PREFIX.issuance,
+        actor: principal.sub,
+        idempotencyKey: c.req.valid('header')['idempotency-key'],
+        data,
+      });
+      if (!result.ok) {
+        throw new ApiError('CONFLICT', 'This Idempotency-Key was used with another body');
+      }
+      return c.json({ jobId: result.jobId, statusUrl: `/v1/jobs/${result.jobId}` }, 202);
+    },
+  );
+  return router;
+}

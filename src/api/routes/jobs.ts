@@ -1,0 +1,68 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Job } from 'bullmq';
+import { isBusinessCode } from '../../domain/index.js';
+import { JOB_ID_PREFIX } from '../../infra/queue/jobs.js';
+import type { Queues } from '../../infra/queue/queues.js';
+import { ApiError } from '../errors.js';
+import { assertActsFor } from '../middleware/auth.js';
+import { bearer, commonErrors, json, notFound } from '../schemas/common.js';
+import { jobSchema } from '../schemas/issuance.js';
+import { createRouter } from '../validation.js';
+
+const STATES = new Set(['waiting', 'active', 'delayed', 'completed', 'failed']);
+
+/** The contract's error of a failed job. Infrastructure messages never reach the client. */
+export function jobError(failedReason: string | undefined): { code: string; message: string } {
+  const match = /^([A-Z_]+): (.*)$/s.exec(failedReason ?? '');
+  if (match?.[1] && isBusinessCode(match[1])) return { code: match[1], message: match[2] ?? '' };
+  return {
+    code: 'INTERNAL',
+    message: 'The job failed after its retries; it may be submitted again',
+  };
+}
+
+/**
+ * `raw` is read before the job itself: a job seen finished is then read with its outcome, whereas
+ * the other order can pair a stale read (no outcome yet) with a finished state.
+ */
+function jobView(job: Job, raw: string) {
+  const state = STATES.has(raw) ? (raw as z.infer<typeof jobSchema>['state']) : 'waiting';
+  const data = job.data as { type: z.infer<typeof jobSchema>['type'] };
+  return {
+    jobId: job.id as string,
+    type: data.type,
+    state,
+    ...(state === 'completed' && { result: job.returnvalue }),
+    ...(state === 'failed' && { error: jobError(job.failedReason) }),
+    createdAt: new Date(job.timestamp).toISOString(),
+    finishedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+  };
+}
+
+export function jobRoutes({ queues }: { queues: Queues }) {
+  const router = createRouter();
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/jobs/{jobId}',
+      summary: 'The state and outcome of an asynchronous job',
+      security: bearer,
+      request: { params: z.object({ jobId: z.string().min(1).max(100) }) },
+      responses: { 200: json(jobSchema, 'The job'), ...commonErrors, ...notFound },
+    }),
+    async (c) => {
+      const { jobId } = c.req.valid('param');
+      const queue = jobId.startsWith(JOB_ID_PREFIX.issuance)
+        ? queues.issuance
+        : jobId.startsWith(JOB_ID_PREFIX.usage)
+          ? queues.usage
+          : undefined;
+      const state = queue ? await queue.getJobState(jobId) : 'unknown';
+      const job = queue && state !== 'unknown' ? await queue.getJob(jobId) : undefined;
+      if (!job) throw new ApiError('NOT_FOUND', 'No such job');
+      assertActsFor(c.get('principal'), (job.data as { actor: string }).actor);
+      return c.json(jobView(job as Job, state), 200);
+    },
+  );
+  return router;
+}

@@ -1,0 +1,151 @@
+import { createRoute } from '@hono/zod-openapi';
+import { policyInputProblems } from '../../domain/index.js';
+import type { Orm } from '../../infra/db/orm.js';
+import {
+  createPolicy,
+  findPolicy,
+  generateCodes,
+  listPolicies,
+  policyView,
+  setPolicyStatus,
+} from '../../infra/db/policy.repository.js';
+import { ApiError } from '../errors.js';
+import { requireAdmin } from '../middleware/auth.js';
+import {
+  bearer,
+  commonErrors,
+  conflict,
+  json,
+  jsonBody,
+  notFound,
+  page,
+  paginationQuery,
+  uuidParam,
+} from '../schemas/common.js';
+import {
+  codesSchema,
+  createPolicyBody,
+  generateCodesBody,
+  patchPolicyBody,
+  policySchema,
+} from '../schemas/policy.js';
+import { createRouter } from '../validation.js';
+
+const params = uuidParam('policyId');
+const policyNotFound = () => new ApiError('NOT_FOUND', 'No such policy');
+
+export function policyRoutes({ orm, codeHashSecret }: { orm: Orm; codeHashSecret: string }) {
+  const router = createRouter();
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/policies',
+      summary: 'Create a coupon policy (admin)',
+      security: bearer,
+      request: { body: jsonBody(createPolicyBody) },
+      responses: { 201: json(policySchema, 'The policy'), ...commonErrors },
+    }),
+    async (c) => {
+      requireAdmin(c.get('principal'));
+      const input = c.req.valid('json');
+      const problems = policyInputProblems(input, new Date());
+      if (problems.length > 0) {
+        throw new ApiError(
+          'VALIDATION_ERROR',
+          'The policy is not consistent',
+          problems.map((p) => ({ field: `json.${p.path}`, message: p.message })),
+        );
+      }
+      const policy = await createPolicy(orm.em.fork(), input);
+      return c.json(policyView(policy), 201);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/policies',
+      summary: 'List policies, newest first',
+      security: bearer,
+      request: { query: paginationQuery },
+      responses: { 200: json(page(policySchema), 'A page of policies'), ...commonErrors },
+    }),
+    async (c) => {
+      const result = await listPolicies(orm.em.fork(), c.req.valid('query'));
+      return c.json({ items: result.items.map(policyView), nextCursor: result.nextCursor }, 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/policies/{policyId}',
+      summary: 'Get a policy',
+      security: bearer,
+      request: { params },
+      responses: { 200: json(policySchema, 'The policy'), ...commonErrors, ...notFound },
+    }),
+    async (c) => {
+      const policy = await findPolicy(orm.em.fork(), c.req.valid('param').policyId as string);
+      if (!policy) throw policyNotFound();
+      return c.json(policyView(policy), 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/v1/policies/{policyId}',
+      summary: 'Activate or deactivate a policy (admin)',
+      security: bearer,
+      request: { params, body: jsonBody(patchPolicyBody) },
+      responses: { 200: json(policySchema, 'The policy'), ...commonErrors, ...notFound },
+    }),
+    async (c) => {
+      requireAdmin(c.get('principal'));
+      const { policyId } = c.req.valid('param');
+      const policy = await setPolicyStatus(
+        orm.em.fork(),
+        policyId as string,
+        c.req.valid('json').status,
+      );
+      if (!policy) throw policyNotFound();
+      return c.json(policyView(policy), 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/policies/{policyId}/codes',
+      summary: 'Generate single-use codes for a CODE policy (admin); plaintext returned once',
+      security: bearer,
+      request: { params, body: jsonBody(generateCodesBody) },
+      responses: {
+        201: json(codesSchema, 'The new codes'),
+        ...commonErrors,
+        ...notFound,
+        ...conflict('More codes than the quota, or not a CODE policy (CONFLICT)'),
+      },
+    }),
+    async (c) => {
+      requireAdmin(c.get('principal'));
+      const result = await generateCodes(orm.em.fork(), {
+        policyId: c.req.valid('param').policyId as string,
+        count: c.req.valid('json').count,
+        secret: codeHashSecret,
+      });
+      if (result.ok) return c.json({ codes: result.codes }, 201);
+      if (result.reason === 'NOT_FOUND') throw policyNotFound();
+      if (result.reason === 'NOT_CODE_POLICY') {
+        throw new ApiError('CONFLICT', 'Codes exist only for CODE policies');
+      }
+      throw new ApiError('CONFLICT', 'More codes than the policy’s quota', {
+        available: result.available,
+      });
+    },
+  );
+
+  return router;
+}

@@ -1,0 +1,33 @@
+import { z } from '@hono/zod-openapi';
+
+export const issuanceBody = z
+  .union([
+    z.strictObject({
+      policyId: z.string().uuid({ message: 'must be a UUID' }),
+      userId: z.string().trim().min(1).max(200).optional(),
+    }),
+    z.strictObject({ code: z.string().trim().min(1).max(64) }),
+  ])
+  .openapi('IssuanceRequest', {
+    description: 'DIRECT policies: `{policyId, userId?}` (userId for admins). CODE: `{code}`.',
+  });
+
+export const idempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1, 'must be 1 to 200 characters')
+    .max(200, 'must be 1 to 200 characters')
+    .optional(),
+});
+
+export const jobSchema = z
+  .object({
+    jobId: z.string(),
+    type: z.enum(['ISSUE', 'RESERVE', 'USE', 'RELEASE', 'CANCEL', 'PAYMENT']),
+    state: z.enum(['waiting', 'active', 'delayed', 'completed', 'failed']),
+    result: z.object({ coupon: z.record(z.string(), z.unknown()) }).optional(),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+    createdAt: z.string(),
+    finishedAt: z.string().nullable(),
+  })
+  .openapi('Job');

@@ -1,0 +1,56 @@
+import { z } from '@hono/zod-openapi';
+import { DISCOUNT_TYPES, ISSUE_TYPES, POLICY_STATUSES } from '../../domain/index.js';
+import { amount, INT32_MAX } from './common.js';
+
+const instant = () =>
+  z.iso
+    .datetime({ offset: true, message: 'must be an ISO-8601 date-time' })
+    .transform((value) => new Date(value));
+
+export const createPolicyBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200),
+    description: z.string().max(2000).nullable().optional(),
+    discountType: z.enum(DISCOUNT_TYPES),
+    discountValue: z.number().int().min(1).max(INT32_MAX),
+    maxDiscountAmount: amount().min(1).nullable().optional(),
+    minOrderAmount: amount().optional(),
+    issueType: z.enum(ISSUE_TYPES),
+    totalQuantity: z.number().int().min(1).max(INT32_MAX),
+    perUserLimit: z.number().int().min(1).max(10_000).optional(),
+    validFrom: instant().openapi({ type: 'string', format: 'date-time' }),
+    validUntil: instant().openapi({ type: 'string', format: 'date-time' }),
+    validDaysAfterIssue: z.number().int().min(1).max(36_500).nullable().optional(),
+  })
+  .openapi('NewPolicy');
+
+export const policySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    discountType: z.enum(DISCOUNT_TYPES),
+    discountValue: z.number(),
+    maxDiscountAmount: z.number().nullable(),
+    minOrderAmount: z.number(),
+    issueType: z.enum(ISSUE_TYPES),
+    totalQuantity: z.number(),
+    perUserLimit: z.number(),
+    validFrom: z.string(),
+    validUntil: z.string(),
+    validDaysAfterIssue: z.number().nullable(),
+    status: z.enum(POLICY_STATUSES),
+    issuedCount: z.number(),
+    createdAt: z.string(),
+  })
+  .openapi('Policy');
+
+export const patchPolicyBody = z
+  .strictObject({ status: z.enum(POLICY_STATUSES) })
+  .openapi('PolicyStatusChange');
+
+export const generateCodesBody = z
+  .strictObject({ count: z.number().int().min(1).max(10_000) })
+  .openapi('CodeRequest');
+
+export const codesSchema = z.object({ codes: z.array(z.string()) }).openapi('Codes');

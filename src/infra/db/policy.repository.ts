@@ -1,0 +1,130 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { v7 as uuidv7 } from 'uuid';
+import {
+  type CouponPolicy,
+  type NewPolicyInput,
+  newPolicy,
+  type PolicyStatus,
+} from '../../domain/index.js';
+import { hashCode, newCode } from '../codes.js';
+import { PolicyEntity, type PolicyRecord } from './entities.js';
+import { json, query } from './sql.js';
+
+export function policyView(policy: CouponPolicy) {
+  return {
+    id: policy.id,
+    name: policy.name,
+    description: policy.description,
+    discountType: policy.discountType,
+    discountValue: policy.discountValue,
+    maxDiscountAmount: policy.maxDiscountAmount,
+    minOrderAmount: policy.minOrderAmount,
+    issueType: policy.issueType,
+    totalQuantity: policy.totalQuantity,
+    perUserLimit: policy.perUserLimit,
+    validFrom: policy.validFrom.toISOString(),
+    validUntil: policy.validUntil.toISOString(),
+    validDaysAfterIssue: policy.validDaysAfterIssue,
+    status: policy.status,
+    issuedCount: policy.issuedCount,
+    createdAt: policy.createdAt.toISOString(),
+  };
+}
+
+export async function createPolicy(
+  em: EntityManager,
+  input: NewPolicyInput,
+): Promise<CouponPolicy> {
+  const now = new Date();
+  const record: PolicyRecord = {
+    ...newPolicy(input, { id: uuidv7(), now }),
+    codesGenerated: 0,
+    updatedAt: now,
+  };
+  em.persist(em.create(PolicyEntity, record));
+  await em.flush();
+  return record;
+}
+
+export function findPolicy(em: EntityManager, id: string): Promise<PolicyRecord | null> {
+  return em.findOne(PolicyEntity, { id });
+}
+
+/** Newest first; ids are UUIDv7, so id order is creation order. */
+export async function listPolicies(
+  em: EntityManager,
+  { limit, cursor }: { limit: number; cursor?: string },
+): Promise<{ items: PolicyRecord[]; nextCursor: string | null }> {
+  const rows = await em.find(PolicyEntity, cursor ? { id: { $lt: cursor } } : {}, {
+    orderBy: { id: 'desc' },
+    limit: limit + 1,
+  });
+  const items = rows.slice(0, limit);
+  return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
+}
+
+export async function setPolicyStatus(
+  em: EntityManager,
+  id: string,
+  status: PolicyStatus,
+): Promise<PolicyRecord | null> {
+  const policy = await em.findOne(PolicyEntity, { id });
+  if (!policy) return null;
+  policy.status = status;
+  policy.updatedAt = new Date();
+  await em.flush();
+  return policy;
+}
+
+export type CodeGeneration =
+  | { ok: true; codes: string[] }
+  | { ok: false; reason: 'NOT_FOUND' | 'NOT_CODE_POLICY' | 'OVER_QUOTA'; available?: number };
+
+/**
+ * Makes `count` new single-use codes. The policy row is locked so concurrent calls cannot together
+ * pass the quota; only the keyed hashes are stored, the plaintext is returned once.
+ */
+export function generateCodes(
+  em: EntityManager,
+  { policyId, count, secret }: { policyId: string; count: number; secret: string },
+): Promise<CodeGeneration> {
+  return em.transactional(async (tx) => {
+    const [policy] = await query<{ issueType: string; total: number; generated: number }>(
+      tx,
+      `select issue_type as "issueType", total_quantity as total, codes_generated as generated
+         from coupon_policies where id = ? for update`,
+      [policyId],
+    );
+    if (!policy) return { ok: false, reason: 'NOT_FOUND' };
+    if (policy.issueType !== 'CODE') return { ok: false, reason: 'NOT_CODE_POLICY' };
+    if (policy.generated + count > policy.total) {
+      return { ok: false, reason: 'OVER_QUOTA', available: policy.total - policy.generated };
+    }
+    const codes: string[] = [];
+    while (codes.length < count) {
+      const byHash = new Map(
+        Array.from({ length: count - codes.length }, () => {
+          const code = newCode();
+          return [hashCode(secret, code), code] as const;
+        }),
+      );
+      // A collision among 31^12 codes is astronomically rare; when it happens the loop draws again.
+      const inserted = await query<{ hash: string }>(
+        tx,
+        `insert into coupon_codes (id, policy_id, code_hash)
+         select x.id, ?, decode(x.hash, 'hex')
+           from jsonb_to_recordset(?::jsonb) as x(id uuid, hash text)
+         on conflict (code_hash) do nothing
+         returning encode(code_hash, 'hex') as hash`,
+        [policyId, json([...byHash.keys()].map((hash) => ({ id: uuidv7(), hash })))],
+      );
+      for (const { hash } of inserted) codes.push(byHash.get(hash) as string);
+    }
+    await query(
+      tx,
+      'update coupon_policies set codes_generated = codes_generated + ? where id = ?',
+      [count, policyId],
+    );
+    return { ok: true, codes };
+  });
+}

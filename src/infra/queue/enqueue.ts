@@ -1,0 +1,58 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+/** Idempotency records live as long as finished jobs stay readable. */
+const IDEMPOTENCY_TTL_S = 24 * 3600;
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** A stable hash of a request body, independent of key order. */
+export function requestHash(value: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>)
+            .filter(([, item]) => item !== undefined)
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([k, item]) => [k, canonical(item)]),
+        )
+      : v;
+  return sha256(JSON.stringify(canonical(value)));
+}
+
+export type EnqueueResult = { ok: true; jobId: string } | { ok: false; reason: 'KEY_REUSED' };
+
+/**
+ * Adds a job, once per Idempotency-Key. The job id is derived from (caller, key), so every repeat
+ * names the same job and BullMQ adds it at most once; the first request's body hash is kept in
+ * Redis (SET NX), so a repeat with another body is told apart. The worker's unique job id in
+ * PostgreSQL makes a repeat that outlives both records still issue nothing twice.
+ */
+export async function enqueueOnce<D extends { requestHash: string }>(args: {
+  queue: Queue<D>;
+  redis: Redis;
+  keyPrefix: string;
+  idPrefix: string;
+  actor: string;
+  idempotencyKey?: string;
+  data: D;
+}): Promise<EnqueueResult> {
+  const { queue, redis, keyPrefix, idPrefix, actor, idempotencyKey, data } = args;
+  if (idempotencyKey === undefined) {
+    const jobId = `${idPrefix}${randomUUID()}`;
+    await queue.add('job' as never, data as never, { jobId });
+    return { ok: true, jobId };
+  }
+  const scoped = sha256(`${queue.name}\n${actor}\n${idempotencyKey}`);
+  const jobId = `${idPrefix}${scoped.slice(0, 40)}`;
+  const recordKey = `${keyPrefix}:idem:${scoped}`;
+  const first = await redis.set(recordKey, data.requestHash, 'EX', IDEMPOTENCY_TTL_S, 'NX');
+  if (first === null) {
+    const stored = await redis.get(recordKey);
+    if (stored !== null && stored !== data.requestHash) return { ok: false, reason: 'KEY_REUSED' };
+  }
+  // Also on a repeat: the first request may have died between its SET and its add.
+  await queue.add('job' as never, data as never, { jobId });
+  return { ok: true, jobId };
+}

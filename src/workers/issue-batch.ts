@@ -1,0 +1,269 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { v7 as uuidv7 } from 'uuid';
+import {
+  type Coupon,
+  type CouponPolicy,
+  checkIssuance,
+  couponEvent,
+  newCoupon,
+  type Outcome,
+  ok,
+  reject,
+} from '../domain/index.js';
+import { insertOutbox } from '../infra/db/outbox.js';
+import { COUPON_COLUMNS, POLICY_COLUMNS, toCoupon, toPolicy } from '../infra/db/rows.js';
+import { json, query } from '../infra/db/sql.js';
+import type { IssueJobData } from '../infra/queue/jobs.js';
+
+export interface IssueRequest {
+  jobId: string;
+  data: IssueJobData;
+}
+
+type Policy = CouponPolicy & { codesGenerated: number };
+
+interface Grant {
+  coupon: Coupon;
+  slot: number;
+  jobId: string;
+  codeId: string | null;
+  actor: string;
+}
+
+interface CodeRow {
+  id: string;
+  policyId: string;
+  codeHash: string;
+  redeemed: boolean;
+}
+
+/**
+ * Issues a group of requests in ONE transaction, each with its own outcome, in arrival order.
+ *
+ * Exactness does not depend on how many workers run or how often a job is retried:
+ * - the policy rows are locked (`FOR UPDATE`, in id order, after the code rows in hash order, so
+ *   two batches never deadlock), so counts read under the lock stay true until commit;
+ * - a job that already issued (a retry after a crash between commit and acknowledgement) gets its
+ *   coupon back, found by the unique `issue_job_id`;
+ * - the database refuses what the code must never do: `issued_count > total_quantity`, two coupons
+ *   for one code, two coupons in one per-user slot, two coupons for one job.
+ */
+export async function issueBatch(
+  em: EntityManager,
+  requests: IssueRequest[],
+  now: Date,
+): Promise<Outcome<Coupon>[]> {
+  return em.transactional(async (tx) => {
+    const codes = await lockCodes(tx, requests);
+    const policyIds = new Set<string>();
+    for (const { data } of requests) {
+      const policyId = data.policyId ?? (data.codeHash && codes.get(data.codeHash)?.policyId);
+      if (policyId) policyIds.add(policyId);
+    }
+    const policies = await lockPolicies(tx, [...policyIds]);
+    const issuedBefore = await couponsOfJobs(
+      tx,
+      requests.map((r) => r.jobId),
+    );
+    const userCounts = await countUserCoupons(tx, requests, policies, codes);
+
+    const outcomes: Outcome<Coupon>[] = [];
+    const granted: Grant[] = [];
+    const claimedCodes = new Set<string>();
+    for (const { jobId, data } of requests) {
+      const already = issuedBefore.get(jobId);
+      if (already) {
+        outcomes.push(ok(already));
+        continue;
+      }
+      let code: CodeRow | undefined;
+      if (data.codeHash !== undefined) {
+        code = codes.get(data.codeHash);
+        if (!code) {
+          outcomes.push(reject('CODE_INVALID'));
+          continue;
+        }
+        if (code.redeemed || claimedCodes.has(code.id)) {
+          outcomes.push(reject('CODE_ALREADY_USED'));
+          continue;
+        }
+      }
+      const policy = policies.get(code?.policyId ?? data.policyId ?? '');
+      if (!policy) {
+        outcomes.push(reject('POLICY_NOT_FOUND'));
+        continue;
+      }
+      if (!code && policy.issueType === 'CODE') {
+        outcomes.push(reject('CODE_INVALID', 'This policy issues coupons only against a code.'));
+        continue;
+      }
+      const userKey = `${policy.id}\n${data.userId}`;
+      const userIssuedCount = userCounts.get(userKey) ?? 0;
+      const rejection = checkIssuance(policy, { userIssuedCount, now });
+      if (rejection) {
+        outcomes.push(rejection);
+        continue;
+      }
+      const coupon = newCoupon(policy, { id: uuidv7(), userId: data.userId, now });
+      policy.issuedCount += 1;
+      userCounts.set(userKey, userIssuedCount + 1);
+      if (code) claimedCodes.add(code.id);
+      granted.push({
+        coupon,
+        slot: userIssuedCount + 1,
+        jobId,
+        codeId: code?.id ?? null,
+        actor: data.actor,
+      });
+      outcomes.push(ok(coupon));
+    }
+
+    if (granted.length > 0) await writeIssued(tx, granted, now);
+    return outcomes;
+  });
+}
+
+async function lockCodes(
+  tx: EntityManager,
+  requests: IssueRequest[],
+): Promise<Map<string, CodeRow>> {
+  const hashes = [...new Set(requests.flatMap((r) => (r.data.codeHash ? [r.data.codeHash] : [])))];
+  if (hashes.length === 0) return new Map();
+  const rows = await query<CodeRow>(
+    tx,
+    `select id, policy_id as "policyId", encode(code_hash, 'hex') as "codeHash",
+            redeemed_at is not null as redeemed
+       from coupon_codes
+      where code_hash in (select decode(h, 'hex') from jsonb_array_elements_text(?::jsonb) h)
+      order by code_hash
+        for update`,
+    [json(hashes)],
+  );
+  return new Map(rows.map((row) => [row.codeHash, row]));
+}
+
+async function lockPolicies(tx: EntityManager, ids: string[]): Promise<Map<string, Policy>> {
+  const valid = ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+  if (valid.length === 0) return new Map();
+  const rows = await query<Record<string, unknown>>(
+    tx,
+    `select ${POLICY_COLUMNS}
+       from coupon_policies p
+      where p.id in (select value::uuid from jsonb_array_elements_text(?::jsonb))
+      order by p.id
+        for update`,
+    [json(valid)],
+  );
+  return new Map(rows.map((row) => [row.id as string, toPolicy(row as never)]));
+}
+
+async function couponsOfJobs(tx: EntityManager, jobIds: string[]): Promise<Map<string, Coupon>> {
+  const rows = await query<Record<string, unknown>>(
+    tx,
+    `select ${COUPON_COLUMNS}
+       from coupons c
+      where c.issue_job_id in (select jsonb_array_elements_text(?::jsonb))`,
+    [json(jobIds)],
+  );
+  return new Map(rows.map((row) => [row.issueJobId as string, toCoupon(row as never)]));
+}
+
+/** Coupons each (policy, user) of the batch ever received, whatever their status now. */
+async function countUserCoupons(
+  tx: EntityManager,
+  requests: IssueRequest[],
+  policies: Map<string, Policy>,
+  codes: Map<string, CodeRow>,
+): Promise<Map<string, number>> {
+  const pairs = new Map<string, { p: string; u: string }>();
+  for (const { data } of requests) {
+    const policyId = data.codeHash ? codes.get(data.codeHash)?.policyId : data.policyId;
+    if (policyId && policies.has(policyId)) {
+      pairs.set(`${policyId}\n${data.userId}`, { p: policyId, u: data.userId });
+    }
+  }
+  if (pairs.size === 0) return new Map();
+  const rows = await query<{ policyId: string; userId: string; n: number }>(
+    tx,
+    `select c.policy_id as "policyId", c.user_id as "userId", count(*)::int as n
+       from coupons c
+       join jsonb_to_recordset(?::jsonb) as x(p uuid, u text) on c.policy_id = x.p and c.user_id = x.u
+      group by c.policy_id, c.user_id`,
+    [json([...pairs.values()])],
+  );
+  return new Map(rows.map((row) => [`${row.policyId}\n${row.userId}`, row.n]));
+}
+
+async function writeIssued(tx: EntityManager, granted: Grant[], now: Date): Promise<void> {
+  const perPolicy = new Map<string, number>();
+  for (const { coupon } of granted) {
+    perPolicy.set(coupon.policyId, (perPolicy.get(coupon.policyId) ?? 0) + 1);
+  }
+  // Conditional even under the lock: a policy that would overshoot updates nothing, and the count
+  // check below turns that into an error that rolls the whole batch back.
+  const updated = await query<{ id: string }>(
+    tx,
+    `update coupon_policies p
+        set issued_count = p.issued_count + x.n, updated_at = ?
+       from jsonb_to_recordset(?::jsonb) as x(id uuid, n int)
+      where p.id = x.id and p.issued_count + x.n <= p.total_quantity
+      returning p.id`,
+    [now, json([...perPolicy].map(([id, n]) => ({ id, n })))],
+  );
+  if (updated.length !== perPolicy.size) {
+    throw new Error('issued_count would pass total_quantity: the batch is rolled back');
+  }
+  await query(
+    tx,
+    `insert into coupons (id, policy_id, user_id, user_slot, status, issued_at, expires_at,
+                          issue_job_id, code_id, updated_at)
+     select x.id, x.policy_id, x.user_id, x.slot, 'ISSUED', x.at, x.expires_at, x.job_id, x.code_id, x.at
+       from jsonb_to_recordset(?::jsonb)
+         as x(id uuid, policy_id uuid, user_id text, slot int, at timestamptz, expires_at timestamptz,
+              job_id text, code_id uuid)`,
+    [
+      json(
+        granted.map(({ coupon, slot, jobId, codeId }) => ({
+          id: coupon.id,
+          policy_id: coupon.policyId,
+          user_id: coupon.userId,
+          slot,
+          at: coupon.issuedAt,
+          expires_at: coupon.expiresAt,
+          job_id: jobId,
+          code_id: codeId,
+        })),
+      ),
+    ],
+  );
+  const redeemed = granted.filter((g) => g.codeId !== null);
+  if (redeemed.length > 0) {
+    await query(
+      tx,
+      `update coupon_codes k set redeemed_at = ?, redeemed_by = x.user_id
+         from jsonb_to_recordset(?::jsonb) as x(id uuid, user_id text)
+        where k.id = x.id`,
+      [now, json(redeemed.map((g) => ({ id: g.codeId, user_id: g.coupon.userId })))],
+    );
+  }
+  await query(
+    tx,
+    `insert into coupon_history (coupon_id, from_status, to_status, actor, reason, at)
+     select x.id, null, 'ISSUED', x.actor, x.reason, ?
+       from jsonb_to_recordset(?::jsonb) as x(id uuid, actor text, reason text)`,
+    [
+      now,
+      json(
+        granted.map(({ coupon, actor, codeId }) => ({
+          id: coupon.id,
+          actor,
+          reason: codeId ? 'code redeemed' : 'issued',
+        })),
+      ),
+    ],
+  );
+  await insertOutbox(
+    tx,
+    granted.map(({ coupon }) => couponEvent('COUPON_ISSUED', coupon, { eventId: uuidv7(), now })),
+  );
+}

@@ -1,0 +1,114 @@
+import type { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { createApp } from '../../src/api/app.js';
+import { mountV1 } from '../../src/api/routes/v1.js';
+import { type Env, parseEnv } from '../../src/infra/config/env.js';
+import { createQueues, type Queues } from '../../src/infra/queue/queues.js';
+import { startWorkers } from '../../src/workers/start.js';
+import { serviceEnv } from './process.js';
+import { createTestDatabase, services, type TestDatabase, uniqueName } from './services.js';
+import { authHeaders, TEST_CODE_SECRET, TEST_JWT_SECRET } from './tokens.js';
+
+/**
+ * The API in-process (through `app.request`) on real PostgreSQL and Redis, with its own database and
+ * queue prefix. Workers are started on demand: in this process, or as separate OS processes by the
+ * tests that need several.
+ */
+export async function createStack(overrides: Record<string, string> = {}) {
+  const db: TestDatabase = await createTestDatabase();
+  const envVars = {
+    ...serviceEnv({ ...services(), databaseUrl: db.url }),
+    JWT_SECRET: TEST_JWT_SECRET,
+    CODE_HASH_SECRET: TEST_CODE_SECRET,
+    QUEUE_PREFIX: uniqueName('test'),
+    JOB_BACKOFF_MS: '50',
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  };
+  const env: Env = parseEnv(envVars);
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1 });
+  const queues: Queues = createQueues(redis, env);
+  const app = createApp({
+    logger,
+    readiness: async () => ({ ok: true, checks: {}, reasons: {} }),
+    mountV1: (router) => mountV1(router, { env, orm: db.orm, queues, redis }),
+  });
+  const closers: (() => Promise<unknown>)[] = [];
+
+  const stack = {
+    env,
+    envVars,
+    db,
+    app,
+    queues,
+    redis,
+    /** Starts every worker in this process. */
+    startWorkers() {
+      const workers = startWorkers({ env, logger, orm: db.orm });
+      closers.push(() => workers.close());
+      return workers;
+    },
+    async request(
+      method: string,
+      path: string,
+      as: [string, 'admin' | 'user'],
+      body?: unknown,
+      headers = {},
+    ) {
+      const res = await app.request(path, {
+        method,
+        headers: { ...(await authHeaders(...as)), ...headers },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+    },
+    async close() {
+      for (const close of closers.reverse()) await close();
+      await queues.close();
+      const keys = await redis.keys(`${env.QUEUE_PREFIX}:*`);
+      for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+      redis.disconnect();
+      await db.drop();
+    },
+  };
+  return stack;
+}
+export type Stack = Awaited<ReturnType<typeof createStack>>;
+
+/** Resolves when every job of the queue has finished (none waiting, active or delayed). */
+export async function drained(queue: Queue, expected: number, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const counts = await queue.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed');
+    if ((counts.completed ?? 0) + (counts.failed ?? 0) >= expected) return counts;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `queue ${queue.name} not drained in ${timeoutMs} ms: ${JSON.stringify(counts)}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export const ADMIN: [string, 'admin'] = ['admin-1', 'admin'];
+export const user = (id: string): [string, 'user'] => [id, 'user'];
+
+export function policyBody(overrides: Record<string, unknown> = {}) {
+  const now = Date.now();
+  return {
+    name: 'Black Friday 10%',
+    discountType: 'PERCENTAGE',
+    discountValue: 10,
+    maxDiscountAmount: 5000,
+    minOrderAmount: 20000,
+    issueType: 'DIRECT',
+    totalQuantity: 100,
+    perUserLimit: 1,
+    validFrom: new Date(now - 3600_000).toISOString(),
+    validUntil: new Date(now + 7 * 86400_000).toISOString(),
+    ...overrides,
+  };
+}
