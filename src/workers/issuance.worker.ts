@@ -5,9 +5,9 @@ import { type IssueJobData, issueJobSchema, type JobResult } from '../infra/queu
 import { QUEUE_NAMES } from '../infra/queue/queues.js';
 import { createWorkerRedis } from '../infra/redis/connection.js';
 import { createBatcher } from './batcher.js';
+import type { WorkerDeps } from './deps.js';
 import { type IssueRequest, issueBatch } from './issue-batch.js';
 import { parseJobData, settle } from './outcome.js';
-import type { WorkerDeps } from './start.js';
 
 /**
  * The issuance worker: many jobs in flight at once (`WORKER_CONCURRENCY`), gathered into groups

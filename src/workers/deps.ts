@@ -1,0 +1,10 @@
+import type { Logger } from 'pino';
+import type { Env } from '../infra/config/env.js';
+import type { Orm } from '../infra/db/orm.js';
+
+/** What every worker of this process is given by the composition root. */
+export interface WorkerDeps {
+  env: Env;
+  logger: Logger;
+  orm: Orm;
+}
