@@ -2,9 +2,13 @@ import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, MikroORM } from '@mikro-orm/postgresql';
 import { ENTITIES } from './entities.js';
 import { Migration20261125Initial } from './migrations/20261125-initial.js';
+import { Migration20261125Payments } from './migrations/20261125-payments.js';
 
 /** Every migration, in order. Listed here rather than discovered so a bundled build finds them. */
-export const MIGRATIONS = [{ name: 'Migration20261125Initial', class: Migration20261125Initial }];
+export const MIGRATIONS = [
+  { name: 'Migration20261125Initial', class: Migration20261125Initial },
+  { name: 'Migration20261125Payments', class: Migration20261125Payments },
+];
 
 export interface OrmOptions {
   databaseUrl: string;

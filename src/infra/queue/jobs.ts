@@ -45,6 +45,13 @@ export const usageJobSchema = z.discriminatedUnion('type', [
     couponId: z.string(),
     reason: z.string(),
   }),
+  /** A payment event recorded in `payment_events`; the worker applies the order's pending events. */
+  z.object({
+    type: z.literal('PAYMENT'),
+    actor: z.literal('system:payment'),
+    eventId: z.string().uuid(),
+    orderId: z.string(),
+  }),
 ]);
 export type UsageJobData = z.infer<typeof usageJobSchema>;
 
@@ -55,3 +62,6 @@ export interface JobResult {
 
 /** Job ids say which queue they live on, so `GET /v1/jobs/:id` needs no lookup table. */
 export const JOB_ID_PREFIX = { issuance: 'iss_', usage: 'use_' } as const;
+
+/** The deterministic id of a payment event's job: the same event enqueued twice is one job. */
+export const paymentJobId = (eventId: string) => `${JOB_ID_PREFIX.usage}pay_${eventId}`;
