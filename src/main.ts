@@ -9,6 +9,8 @@ import { createKafka, pingKafka } from './infra/kafka/client.js';
 import { createLogger } from './infra/logger.js';
 import { createQueues } from './infra/queue/queues.js';
 import { createClientRedis, waitForRedis } from './infra/redis/connection.js';
+import { StatsCache } from './infra/redis/stats-cache.js';
+import { startScheduler } from './workers/scheduler.js';
 import { startWorkers } from './workers/start.js';
 
 const SHUTDOWN_LIMIT_MS = 10_000;
@@ -30,9 +32,14 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
   closers.push(() => queues.close());
   const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: 'coupon-service', logger });
 
+  const stats = new StatsCache(redis, env.QUEUE_PREFIX);
   if (roles.has('worker')) {
-    const workers = startWorkers({ env, logger, orm });
+    const workers = startWorkers({ env, logger, orm, stats });
     closers.push(() => workers.close());
+  }
+  if (roles.has('scheduler')) {
+    const scheduler = await startScheduler({ env, logger, orm, stats });
+    closers.push(() => scheduler.close());
   }
 
   if (roles.has('api')) {

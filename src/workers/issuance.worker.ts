@@ -14,11 +14,19 @@ import { parseJobData, settle } from './outcome.js';
  * committed in one transaction each (group commit), each job resolved with its own outcome only
  * after the commit.
  */
-export function startIssuanceWorker({ env, logger, orm }: WorkerDeps): { close(): Promise<void> } {
+export function startIssuanceWorker({ env, logger, orm, stats }: WorkerDeps): {
+  close(): Promise<void>;
+} {
   const batcher = createBatcher<IssueRequest, Outcome<Coupon>>({
     maxSize: env.ISSUE_BATCH_MAX,
     maxWaitMs: env.ISSUE_BATCH_WAIT_MS,
-    run: (requests) => issueBatch(orm.em.fork(), requests, new Date()),
+    run: async (requests) => {
+      const outcomes = await issueBatch(orm.em.fork(), requests, new Date());
+      await stats.changed(
+        outcomes.flatMap((outcome) => (outcome.ok ? [outcome.value.policyId] : [])),
+      );
+      return outcomes;
+    },
   });
   const connection = createWorkerRedis(env.REDIS_URL);
   const worker = new Worker<IssueJobData, JobResult>(

@@ -5,6 +5,7 @@ import { createApp } from '../../src/api/app.js';
 import { mountV1 } from '../../src/api/routes/v1.js';
 import { type Env, parseEnv } from '../../src/infra/config/env.js';
 import { createQueues, type Queues } from '../../src/infra/queue/queues.js';
+import { StatsCache } from '../../src/infra/redis/stats-cache.js';
 import { startWorkers } from '../../src/workers/start.js';
 import { serviceEnv } from './process.js';
 import { createTestDatabase, services, type TestDatabase, uniqueName } from './services.js';
@@ -46,7 +47,12 @@ export async function createStack(overrides: Record<string, string> = {}) {
     redis,
     /** Starts every worker in this process. */
     startWorkers() {
-      const workers = startWorkers({ env, logger, orm: db.orm });
+      const workers = startWorkers({
+        env,
+        logger,
+        orm: db.orm,
+        stats: new StatsCache(redis, env.QUEUE_PREFIX),
+      });
       closers.push(() => workers.close());
       return workers;
     },

@@ -9,6 +9,8 @@ import {
   policyView,
   setPolicyStatus,
 } from '../../infra/db/policy.repository.js';
+import { computeStatistics } from '../../infra/db/statistics.js';
+import type { StatsCache } from '../../infra/redis/stats-cache.js';
 import { ApiError } from '../errors.js';
 import { requireAdmin } from '../middleware/auth.js';
 import {
@@ -22,6 +24,7 @@ import {
   paginationQuery,
   uuidParam,
 } from '../schemas/common.js';
+import { statisticsSchema } from '../schemas/coupon.js';
 import {
   codesSchema,
   createPolicyBody,
@@ -34,7 +37,15 @@ import { createRouter } from '../validation.js';
 const params = uuidParam('policyId');
 const policyNotFound = () => new ApiError('NOT_FOUND', 'No such policy');
 
-export function policyRoutes({ orm, codeHashSecret }: { orm: Orm; codeHashSecret: string }) {
+export function policyRoutes({
+  orm,
+  codeHashSecret,
+  stats,
+}: {
+  orm: Orm;
+  codeHashSecret: string;
+  stats: StatsCache;
+}) {
   const router = createRouter();
 
   router.openapi(
@@ -144,6 +155,24 @@ export function policyRoutes({ orm, codeHashSecret }: { orm: Orm; codeHashSecret
       throw new ApiError('CONFLICT', 'More codes than the policy’s quota', {
         available: result.available,
       });
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/policies/{policyId}/statistics',
+      summary: 'Counts of the policy’s coupons by status (admin), served from a cache kept current',
+      security: bearer,
+      request: { params },
+      responses: { 200: json(statisticsSchema, 'The statistics'), ...commonErrors, ...notFound },
+    }),
+    async (c) => {
+      requireAdmin(c.get('principal'));
+      const policyId = c.req.valid('param').policyId as string;
+      const result = await stats.read(policyId, () => computeStatistics(orm.em.fork(), policyId));
+      if (!result) throw policyNotFound();
+      return c.json(result, 200);
     },
   );
 

@@ -2,9 +2,11 @@ import type { Redis } from 'ioredis';
 import type { Env } from '../../infra/config/env.js';
 import type { Orm } from '../../infra/db/orm.js';
 import type { Queues } from '../../infra/queue/queues.js';
+import { StatsCache } from '../../infra/redis/stats-cache.js';
 import { authenticate } from '../middleware/auth.js';
 import { requireJsonBody } from '../middleware/json-body.js';
 import type { createRouter } from '../validation.js';
+import { couponActionRoutes } from './coupon-actions.js';
 import { couponRoutes } from './coupons.js';
 import { issuanceRoutes } from './issuances.js';
 import { jobRoutes } from './jobs.js';
@@ -28,7 +30,8 @@ export function mountV1(
     bearerFormat: 'JWT',
   });
   app.use('/v1/*', authenticate(env.JWT_SECRET), requireJsonBody);
-  app.route('/', policyRoutes({ orm, codeHashSecret: env.CODE_HASH_SECRET }));
+  const stats = new StatsCache(redis, env.QUEUE_PREFIX);
+  app.route('/', policyRoutes({ orm, codeHashSecret: env.CODE_HASH_SECRET, stats }));
   app.route(
     '/',
     issuanceRoutes({
@@ -40,4 +43,5 @@ export function mountV1(
   );
   app.route('/', jobRoutes({ queues }));
   app.route('/', couponRoutes({ orm }));
+  app.route('/', couponActionRoutes({ orm, queues, redis, queuePrefix: env.QUEUE_PREFIX }));
 }

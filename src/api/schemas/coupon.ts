@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { COUPON_STATUSES } from '../../domain/index.js';
-import { paginationQuery } from './common.js';
+import { amount, paginationQuery } from './common.js';
 
 export const couponSchema = z
   .object({
@@ -34,3 +34,38 @@ export const historySchema = z
     ),
   })
   .openapi('CouponHistory');
+
+const orderId = z.string().trim().min(1).max(200);
+const orderAmount = amount();
+
+export const orderBody = z.strictObject({ orderId, orderAmount }).openapi('OrderAction');
+export const releaseBody = z.strictObject({ orderId }).openapi('ReleaseAction');
+export const cancelBody = z
+  .strictObject({ reason: z.string().trim().min(1).max(500) })
+  .openapi('CancelAction');
+export const validateBody = z
+  .strictObject({ orderAmount, orderId: orderId.optional() })
+  .openapi('ValidateRequest');
+
+export const validationSchema = z
+  .object({
+    valid: z.boolean(),
+    discountAmount: z.number().optional(),
+    reason: z.string().optional(),
+  })
+  .openapi('CouponValidation');
+
+export const statisticsSchema = z
+  .object({
+    policyId: z.string(),
+    totalQuantity: z.number(),
+    issuedCount: z.number(),
+    reservedCount: z.number(),
+    usedCount: z.number(),
+    expiredCount: z.number(),
+    cancelledCount: z.number(),
+    remainingQuantity: z.number(),
+    usageRate: z.number(),
+    totalDiscountAmount: z.number(),
+  })
+  .openapi('PolicyStatistics');

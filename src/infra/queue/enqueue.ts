@@ -30,7 +30,7 @@ export type EnqueueResult = { ok: true; jobId: string } | { ok: false; reason: '
  * PostgreSQL makes a repeat that outlives both records still issue nothing twice.
  */
 export async function enqueueOnce<D extends { requestHash: string }>(args: {
-  queue: Queue<D>;
+  queue: Pick<Queue, 'name' | 'add'>;
   redis: Redis;
   keyPrefix: string;
   idPrefix: string;
@@ -41,7 +41,7 @@ export async function enqueueOnce<D extends { requestHash: string }>(args: {
   const { queue, redis, keyPrefix, idPrefix, actor, idempotencyKey, data } = args;
   if (idempotencyKey === undefined) {
     const jobId = `${idPrefix}${randomUUID()}`;
-    await queue.add('job' as never, data as never, { jobId });
+    await queue.add('job', data, { jobId });
     return { ok: true, jobId };
   }
   const scoped = sha256(`${queue.name}\n${actor}\n${idempotencyKey}`);
@@ -53,6 +53,6 @@ export async function enqueueOnce<D extends { requestHash: string }>(args: {
     if (stored !== null && stored !== data.requestHash) return { ok: false, reason: 'KEY_REUSED' };
   }
   // Also on a repeat: the first request may have died between its SET and its add.
-  await queue.add('job' as never, data as never, { jobId });
+  await queue.add('job', data, { jobId });
   return { ok: true, jobId };
 }

@@ -1,0 +1,71 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import {
+  type Coupon,
+  cancelCoupon,
+  type Outcome,
+  ok,
+  reject,
+  releaseCoupon,
+  reserveCoupon,
+  type Transition,
+  useCoupon,
+} from '../domain/index.js';
+import { lockCoupon, saveChanges } from '../infra/db/coupon-changes.js';
+import type { UsageJobData } from '../infra/queue/jobs.js';
+
+type Action = Exclude<UsageJobData, { type: 'PAYMENT' }>;
+
+/** What a client's action does to a locked coupon, decided by the domain's status machine. */
+function decide(
+  action: Action,
+  locked: NonNullable<Awaited<ReturnType<typeof lockCoupon>>>,
+  now: Date,
+) {
+  const { coupon, policy } = locked;
+  switch (action.type) {
+    case 'RESERVE':
+      return reserveCoupon(coupon, policy, {
+        orderId: action.orderId,
+        orderAmount: action.orderAmount,
+        now,
+      });
+    case 'USE':
+      return useCoupon(coupon, policy, {
+        orderId: action.orderId,
+        orderAmount: action.orderAmount,
+        now,
+      });
+    case 'RELEASE':
+      return releaseCoupon(coupon, { orderId: action.orderId });
+    case 'CANCEL':
+      return cancelCoupon(coupon);
+  }
+}
+
+function reasonOf(action: Action): string | null {
+  if (action.type === 'CANCEL') return action.reason;
+  return `order ${action.orderId}`;
+}
+
+/**
+ * Applies one reserve/use/release/cancel in one transaction with the coupon row locked, so two
+ * actions on one coupon (or an action and a payment event) take effect one after the other.
+ */
+export function applyAction(
+  em: EntityManager,
+  action: Action,
+  now: Date,
+): Promise<Outcome<{ coupon: Coupon; transition: Transition }>> {
+  return em.transactional(async (tx) => {
+    const locked = await lockCoupon(tx, action.couponId);
+    if (!locked) return reject('COUPON_NOT_FOUND');
+    const decision = decide(action, locked, now);
+    if (!decision.ok) return decision;
+    await saveChanges(
+      tx,
+      [{ transition: decision.value, actor: action.actor, reason: reasonOf(action) }],
+      now,
+    );
+    return ok({ coupon: decision.value.coupon, transition: decision.value });
+  });
+}

@@ -1,0 +1,71 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { expireCoupon, releaseStaleReservation, type Transition } from '../domain/index.js';
+import { saveChanges } from '../infra/db/coupon-changes.js';
+import { COUPON_COLUMNS, toCoupon } from '../infra/db/rows.js';
+import { query } from '../infra/db/sql.js';
+
+const ACTOR = 'system:expiry';
+
+export interface ExpiryResult {
+  expired: number;
+  released: number;
+  policyIds: Set<string>;
+}
+
+/**
+ * One batch of the scheduled sweep in one transaction: candidates are locked with SKIP LOCKED, so a
+ * second sweep running at the same time takes other rows, and the domain decides each change.
+ * Returns how many changed; the caller repeats until a batch comes back short.
+ */
+async function sweepBatch(
+  tx: EntityManager,
+  kind: 'expire' | 'release',
+  { now, ttlMs, batchSize }: { now: Date; ttlMs: number; batchSize: number },
+): Promise<Transition[]> {
+  const rows = await query<Record<string, unknown>>(
+    tx,
+    kind === 'expire'
+      ? `select ${COUPON_COLUMNS} from coupons c
+          where c.status = 'ISSUED' and c.expires_at < ?
+          order by c.expires_at limit ? for update skip locked`
+      : `select ${COUPON_COLUMNS} from coupons c
+          where c.status = 'RESERVED' and c.reserved_at <= ?
+          order by c.reserved_at limit ? for update skip locked`,
+    [kind === 'expire' ? now : new Date(now.getTime() - ttlMs), batchSize],
+  );
+  const transitions: Transition[] = [];
+  for (const row of rows) {
+    const coupon = toCoupon(row as never);
+    const decision =
+      kind === 'expire' ? expireCoupon(coupon, now) : releaseStaleReservation(coupon, now, ttlMs);
+    if (decision.ok) transitions.push(decision.value);
+  }
+  const reason = kind === 'expire' ? 'expired' : 'reservation timed out';
+  await saveChanges(
+    tx,
+    transitions.map((transition) => ({ transition, actor: ACTOR, reason })),
+    now,
+  );
+  return transitions;
+}
+
+/** Expires ISSUED coupons past `expiresAt` and releases reservations older than the TTL. */
+export async function expireCoupons(
+  fork: () => EntityManager,
+  { now, ttlMs, batchSize = 1000 }: { now: Date; ttlMs: number; batchSize?: number },
+): Promise<ExpiryResult> {
+  const result: ExpiryResult = { expired: 0, released: 0, policyIds: new Set() };
+  // Releases first: a released coupon that is also past its expiry is expired in the same sweep.
+  for (const kind of ['release', 'expire'] as const) {
+    for (;;) {
+      const changed = await fork().transactional((tx) =>
+        sweepBatch(tx, kind, { now, ttlMs, batchSize }),
+      );
+      for (const t of changed) result.policyIds.add(t.coupon.policyId);
+      if (kind === 'expire') result.expired += changed.length;
+      else result.released += changed.length;
+      if (changed.length < batchSize) break;
+    }
+  }
+  return result;
+}

@@ -1,0 +1,54 @@
+import { Worker } from 'bullmq';
+import { couponView } from '../infra/db/rows.js';
+import { type UsageJobData, usageJobSchema } from '../infra/queue/jobs.js';
+import { QUEUE_NAMES } from '../infra/queue/queues.js';
+import { createWorkerRedis } from '../infra/redis/connection.js';
+import { applyAction } from './apply-action.js';
+import { applyPaymentEvents } from './apply-payment.js';
+import type { WorkerDeps } from './deps.js';
+import { parseJobData, settle } from './outcome.js';
+
+/** Each job is one transaction holding a connection: more in flight than the pool only queues. */
+const USAGE_CONCURRENCY = 50;
+
+/** Reserve, use, release, cancel and payment events: each a locked, audited status change. */
+export function startUsageWorker({ env, logger, orm, stats }: WorkerDeps): {
+  close(): Promise<void>;
+} {
+  const connection = createWorkerRedis(env.REDIS_URL);
+  const worker = new Worker<UsageJobData>(
+    QUEUE_NAMES.usage,
+    async (job) => {
+      const data = parseJobData(usageJobSchema, job.data);
+      const now = new Date();
+      if (data.type === 'PAYMENT') {
+        const result = await applyPaymentEvents(orm.em.fork(), data.orderId, now);
+        await stats.changed(result.policyIds);
+        return { coupon: null, payment: result.applied };
+      }
+      const outcome = await applyAction(orm.em.fork(), data, now);
+      if (outcome.ok) await stats.changed([outcome.value.coupon.policyId]);
+      return settle(outcome, ({ coupon }) => ({ coupon: couponView(coupon) }));
+    },
+    {
+      connection,
+      prefix: env.QUEUE_PREFIX,
+      concurrency: Math.min(env.WORKER_CONCURRENCY, USAGE_CONCURRENCY),
+      lockDuration: env.JOB_LOCK_MS,
+      stalledInterval: env.JOB_LOCK_MS,
+      maxStalledCount: 10,
+    },
+  );
+  worker.on('failed', (job, error) => {
+    if (error.name !== 'UnrecoverableError') {
+      logger.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: error }, 'usage job failed');
+    }
+  });
+  worker.on('error', (error) => logger.error({ err: error }, 'usage worker error'));
+  return {
+    async close() {
+      await worker.close();
+      await connection.quit();
+    },
+  };
+}
