@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs a real, single-node Apache Kafka broker (KRaft, combined broker+controller)
 # on loopback, without Docker: the broker's jars come from Maven Central through
-# scripts/kafka/pom.xml. Everything lives under $REPO/.local/kafka (git-ignored):
-#   libs/               classpath (assembled once by Maven; marker libs/.complete)
+# scripts/kafka/pom.xml. Everything lives under $KAFKA_HOME_DIR (git-ignored), except
+# the classpath, which every broker shares:
+#   $REPO/.local/kafka/libs/  classpath (assembled once by Maven; marker libs/.complete)
 #   data/               log.dirs (formatted once with kafka.tools.StorageTool)
 #   server.properties   generated on every start
 #   broker.log          broker console output (Log4j 2, scripts/kafka/log4j2.xml)
@@ -16,6 +17,7 @@
 #   status  prints up/down; exit 0 when up, 1 when down.
 #
 # Environment:
+#   KAFKA_HOME_DIR           state folder           (default $REPO/.local/kafka)
 #   KAFKA_PORT               client port            (default 9092)
 #   KAFKA_CONTROLLER_PORT    KRaft controller port  (default 9093)
 #   KAFKA_START_TIMEOUT_S    max wait for readiness (default 120)
@@ -30,8 +32,8 @@ POM="$REPO/scripts/kafka/pom.xml"
 LOG4J_CONFIG="$REPO/scripts/kafka/log4j2.xml"
 READY_JS="$REPO/scripts/kafka-ready.mjs"
 
-HOME_DIR="$REPO/.local/kafka"
-LIBS="$HOME_DIR/libs"
+HOME_DIR="${KAFKA_HOME_DIR:-$REPO/.local/kafka}"
+LIBS="$REPO/.local/kafka/libs"
 LIBS_MARKER="$LIBS/.complete"
 DATA="$HOME_DIR/data"
 PROPS="$HOME_DIR/server.properties"

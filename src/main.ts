@@ -6,6 +6,8 @@ import { activeRoles, ConfigError, type Env, parseEnv } from './infra/config/env
 import { createOrm } from './infra/db/orm.js';
 import { runChecks } from './infra/health.js';
 import { createKafka, pingKafka } from './infra/kafka/client.js';
+import { startOutboxRelay } from './infra/kafka/outbox-relay.js';
+import { startPaymentBridge } from './infra/kafka/payment-bridge.js';
 import { createLogger } from './infra/logger.js';
 import { createQueues } from './infra/queue/queues.js';
 import { createClientRedis, waitForRedis } from './infra/redis/connection.js';
@@ -40,6 +42,20 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
   if (roles.has('scheduler')) {
     const scheduler = await startScheduler({ env, logger, orm, stats });
     closers.push(() => scheduler.close());
+  }
+
+  if (roles.has('bridge')) {
+    // Neither waits for Kafka: both keep retrying, so a Kafka outage delays events, loses none.
+    const relay = startOutboxRelay({ orm, kafka, topic: env.KAFKA_COUPON_EVENTS_TOPIC, logger });
+    closers.push(() => relay.close());
+    const bridge = await startPaymentBridge({
+      kafka,
+      orm,
+      usageQueue: queues.usage,
+      topic: env.KAFKA_PAYMENT_TOPIC,
+      logger,
+    });
+    closers.push(() => bridge.close());
   }
 
   if (roles.has('api')) {

@@ -1,0 +1,184 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Kafka, Message } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { Orm } from '../db/orm.js';
+import { json, query } from '../db/sql.js';
+
+export interface OutboxRelayOptions {
+  orm: Orm;
+  kafka: Kafka;
+  /** The coupon events topic (`KAFKA_COUPON_EVENTS_TOPIC`). */
+  topic: string;
+  logger: Logger;
+  /** Rows claimed, sent and marked per transaction. @defaultValue 500 */
+  batchSize?: number;
+  /** Poll interval while there is nothing to send. @defaultValue 100 */
+  idleMs?: number;
+  /** Ceiling of the exponential backoff after a failed round. @defaultValue 5000 */
+  maxBackoffMs?: number;
+}
+
+export interface OutboxRelay {
+  /** Stops after the round in progress (its rows are either published or left for later). */
+  close(): Promise<void>;
+  /** Rows not yet published. */
+  backlog(): Promise<number>;
+}
+
+interface OutboxRow {
+  id: string;
+  event_type: string;
+  message_key: string;
+  payload: unknown;
+}
+
+const FIRST_BACKOFF_MS = 100;
+
+/**
+ * Claims up to `limit` unpublished rows, locked for this transaction. `skip locked` lets several
+ * relays work side by side without claiming a row twice; but a relay must not overtake another on
+ * the same key, so a claimed row is returned only when no earlier row of its key is still pending
+ * outside this batch (locked by another relay). Those are only the pending rows below the claimed
+ * ids, so the check reads about one batch per relay, not the whole backlog.
+ */
+const CLAIM = `
+  with claimed as materialized (
+    select id, event_type, message_key, payload from outbox
+     where published_at is null
+     order by id
+     limit ?
+       for update skip locked
+  ), blocker as (
+    select message_key, min(id) as id from outbox
+     where published_at is null
+       and id < (select max(id) from claimed)
+       and id not in (select id from claimed)
+     group by message_key
+  )
+  select c.* from claimed c left join blocker b using (message_key)
+   where b.id is null or c.id < b.id
+   order by c.id`;
+
+/**
+ * Publishes the outbox to Kafka, at least once and in order per key: each round claims a batch,
+ * sends it with `acks: -1` and marks it published in the same transaction, so a row is marked only
+ * once the broker has it, and a failed send leaves it for the next round. Kafka being down is not
+ * an error at start: the relay keeps retrying with backoff while the rest of the process serves.
+ */
+export function startOutboxRelay({
+  orm,
+  kafka,
+  topic,
+  logger,
+  batchSize = 500,
+  idleMs = 100,
+  maxBackoffMs = 5000,
+}: OutboxRelayOptions): OutboxRelay {
+  const log = logger.child({ component: 'outbox-relay', topic });
+  // The relay's loop is the retry with backoff; the producer's own send retries only need to ride
+  // out a leader move, and a send that fails fast holds the row locks (and delays close()) less.
+  // Connecting still follows the client's retry settings (createKafka: about 3.5 s to give up).
+  const producer = kafka.producer({
+    idempotent: false,
+    allowAutoTopicCreation: true,
+    retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
+  });
+  let connected = false;
+  let stopping = false;
+  let wake = () => {};
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (stopping) return resolve();
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  async function connect(): Promise<void> {
+    await producer.connect();
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic }] }); // false when it exists already
+    } catch (error) {
+      // Not fatal: the topic may be provisioned by others, or auto-created on first send.
+      log.warn({ err: error }, 'could not create the topic');
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    connected = true;
+  }
+
+  /** One transaction: claim, send, mark. Returns the number of events published. */
+  async function round(): Promise<number> {
+    if (!connected) await connect();
+    return orm.em.fork().transactional(async (tx: EntityManager) => {
+      const rows = await query<OutboxRow>(tx, CLAIM, [batchSize]);
+      if (rows.length === 0) return 0;
+      // One send: messages of one key land on one partition in this order.
+      await producer.send({ topic, acks: -1, messages: rows.map(toMessage) });
+      await query(
+        tx,
+        `update outbox set published_at = now()
+          where id in (select jsonb_array_elements_text(?::jsonb)::bigint)`,
+        [json(rows.map((row) => row.id))],
+      );
+      return rows.length;
+    });
+  }
+
+  async function loop(): Promise<void> {
+    let failures = 0;
+    while (!stopping) {
+      try {
+        const published = await round();
+        if (failures > 0) log.info({ failures }, 'outbox relay recovered');
+        failures = 0;
+        if (published === 0) await sleep(idleMs);
+      } catch (error) {
+        failures += 1;
+        const delay = backoff(failures, maxBackoffMs);
+        log.warn({ err: error, failures, retryInMs: delay }, 'outbox relay round failed');
+        // A fresh connection next round rather than a producer left half-broken by the outage.
+        connected = false;
+        await producer.disconnect().catch(() => undefined);
+        await sleep(delay);
+      }
+    }
+  }
+
+  const running = loop();
+
+  return {
+    async close() {
+      stopping = true;
+      wake();
+      await running;
+      await producer.disconnect();
+    },
+    async backlog() {
+      const [row] = await query<{ count: number }>(
+        orm.em.fork(),
+        'select count(*)::int as count from outbox where published_at is null',
+      );
+      return row?.count ?? 0;
+    },
+  };
+}
+
+function toMessage(row: OutboxRow): Message {
+  return {
+    key: row.message_key,
+    value: json(row.payload),
+    headers: { 'x-event-type': row.event_type },
+  };
+}
+
+/** Exponential, capped, with jitter so relays that failed together do not retry together. */
+function backoff(failures: number, maxMs: number): number {
+  const ceiling = Math.min(maxMs, FIRST_BACKOFF_MS * 2 ** (failures - 1));
+  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}

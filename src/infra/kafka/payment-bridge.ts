@@ -1,0 +1,251 @@
+import type { Queue } from 'bullmq';
+import {
+  type EachBatchPayload,
+  type IHeaders,
+  type Kafka,
+  type KafkaMessage,
+  Partitioners,
+} from 'kafkajs';
+import type { Logger } from 'pino';
+import type { Orm } from '../db/orm.js';
+import { json, query } from '../db/sql.js';
+import { paymentJobId, type UsageJobData } from '../queue/jobs.js';
+import {
+  type PaymentEvent,
+  type PaymentMessageError,
+  parsePaymentMessage,
+} from './payment-event.js';
+
+export interface PaymentBridgeOptions {
+  kafka: Kafka;
+  orm: Orm;
+  /** The usage queue; a PAYMENT job per recorded event. */
+  usageQueue: Queue<UsageJobData>;
+  /** The payment topic; refused messages go to `<topic>.dlq`. */
+  topic: string;
+  /** @defaultValue 'coupon-payment-bridge' */
+  groupId?: string;
+  logger: Logger;
+  /**
+   * How long recording one chunk of messages (PostgreSQL, Redis, the DLQ) may take before it counts
+   * as failed and is redelivered: a Redis connection that queues commands while down would
+   * otherwise hold the partition, and shutdown, for as long as the outage lasts.
+   * @defaultValue 5000
+   */
+  effectTimeoutMs?: number;
+}
+
+export interface PaymentBridge {
+  /** Stops consuming after the chunk in progress, then disconnects from Kafka. */
+  close(): Promise<void>;
+  /** Total lag of the group over all partitions of the topic. */
+  lag(): Promise<number>;
+}
+
+/** Partitions of the topics the bridge creates, and how many it consumes at once. */
+const PARTITIONS = 3;
+/** Messages recorded per SQL statement and per `addBulk`; bounds the work between heartbeats. */
+const CHUNK_SIZE = 500;
+const FETCH_WAIT_MS = 500;
+
+interface Refused {
+  message: KafkaMessage;
+  code: PaymentMessageError;
+  reason: string;
+}
+
+interface Recorded {
+  eventId: string;
+  orderId: string;
+}
+
+/**
+ * Kafka → usage queue for payment events. A message's offset is committed only once its effect is
+ * durable: the event is a row in `payment_events` (once per `eventId`) and a PAYMENT job in Redis
+ * (once per job id), or the message is in the DLQ. Anything failing in between throws, and kafkajs
+ * fetches again from the last resolved offset; redelivery is harmless because both effects are
+ * idempotent. Partitions run concurrently, messages of one partition strictly in offset order.
+ */
+export async function startPaymentBridge(options: PaymentBridgeOptions): Promise<PaymentBridge> {
+  const { kafka, orm, usageQueue, topic, logger, effectTimeoutMs = 5000 } = options;
+  const groupId = options.groupId ?? 'coupon-payment-bridge';
+  const dlqTopic = `${topic}.dlq`;
+  const log = logger.child({ component: 'payment-bridge', topic, groupId });
+
+  const admin = kafka.admin();
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  // Disconnecting waits for the fetch in flight, a long poll of up to `maxWaitTimeInMs` (default 5 s,
+  // half the shutdown budget); a shorter poll costs an empty fetch now and then while idle.
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: FETCH_WAIT_MS });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    log.error({ err: payload.error, restart: payload.restart }, 'payment consumer crashed');
+  });
+
+  async function sendToDlq(refused: Refused[], partition: number): Promise<void> {
+    if (refused.length === 0) return;
+    await producer.send({
+      topic: dlqTopic,
+      acks: -1,
+      messages: refused.map(({ message, code, reason }) => ({
+        key: message.key,
+        value: message.value,
+        headers: {
+          ...message.headers,
+          'x-error-code': code,
+          'x-error-message': reason,
+          'x-original-topic': topic,
+          'x-original-partition': String(partition),
+          'x-original-offset': message.offset,
+        } satisfies IHeaders,
+      })),
+    });
+    for (const { message, code, reason } of refused) {
+      log.warn({ partition, offset: message.offset, code, reason }, 'payment message sent to DLQ');
+    }
+  }
+
+  async function record(events: { event: PaymentEvent; offset: string }[], partition: number) {
+    if (events.length === 0) return;
+    const rows = events.map(({ event, offset }) => ({
+      event_id: event.eventId,
+      order_id: event.orderId,
+      event_type: event.type,
+      user_id: event.userId,
+      amount: event.amount,
+      occurred_at: event.occurredAt,
+      kafka_offset: offset,
+    }));
+    // Jobs for the events just inserted and for earlier copies still unapplied (a previous delivery
+    // may have died between the insert and the add); none for events already applied.
+    const pending = await query<Recorded>(
+      orm.em.fork(),
+      `with input as (
+         select * from jsonb_to_recordset(?::jsonb) as r(
+           event_id uuid, order_id text, event_type text, user_id text, amount bigint,
+           occurred_at timestamptz, kafka_offset bigint)
+       ), inserted as (
+         insert into payment_events (event_id, order_id, event_type, user_id, amount, occurred_at,
+                                     topic, kafka_partition, kafka_offset)
+         select event_id, order_id, event_type, user_id, amount, occurred_at, ?, ?, kafka_offset
+           from input order by kafka_offset
+         on conflict (event_id) do nothing
+         returning event_id, order_id, kafka_offset
+       )
+       select event_id::text as "eventId", order_id as "orderId", kafka_offset from inserted
+       union
+       select p.event_id::text, p.order_id, p.kafka_offset
+         from payment_events p join input using (event_id)
+        where p.applied_at is null
+       order by kafka_offset`,
+      [json(rows), topic, partition],
+    );
+    if (pending.length === 0) return;
+    await usageQueue.addBulk(
+      pending.map(({ eventId, orderId }) => ({
+        name: 'job',
+        data: { type: 'PAYMENT', actor: 'system:payment', eventId, orderId },
+        opts: { jobId: paymentJobId(eventId) },
+      })),
+    );
+  }
+
+  async function processChunk(messages: KafkaMessage[], partition: number): Promise<void> {
+    const refused: Refused[] = [];
+    const accepted: { event: PaymentEvent; offset: string }[] = [];
+    for (const message of messages) {
+      const parsed = parsePaymentMessage(message.value);
+      if (parsed.ok) accepted.push({ event: parsed.event, offset: message.offset });
+      else refused.push({ message, code: parsed.code, reason: parsed.message });
+    }
+    await withTimeout(
+      Promise.all([sendToDlq(refused, partition), record(accepted, partition)]),
+      effectTimeoutMs,
+    );
+  }
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale } =
+      payload;
+    for (let start = 0; start < batch.messages.length; start += CHUNK_SIZE) {
+      if (!isRunning() || isStale()) return;
+      const chunk = batch.messages.slice(start, start + CHUNK_SIZE);
+      const first = chunk[0]!.offset;
+      const last = chunk[chunk.length - 1]!.offset;
+      try {
+        await processChunk(chunk, batch.partition);
+      } catch (error) {
+        log.warn(
+          { err: error, partition: batch.partition, fromOffset: first, toOffset: last },
+          'payment events not recorded; they will be delivered again',
+        );
+        throw error;
+      }
+      resolveOffset(last);
+      await commitOffsetsIfNecessary();
+      await heartbeat();
+    }
+  }
+
+  async function disconnect(): Promise<void> {
+    await consumer.disconnect().catch((err) => log.warn({ err }, 'consumer disconnect failed'));
+    await Promise.all([producer.disconnect(), admin.disconnect()]).catch((err) =>
+      log.warn({ err }, 'payment bridge disconnect failed'),
+    );
+  }
+
+  try {
+    await Promise.all([admin.connect(), producer.connect(), consumer.connect()]);
+    // Several bridges may start at once: the losers of the race get `false`, not an error.
+    await admin.createTopics({
+      topics: [topic, dlqTopic].map((name) => ({ topic: name, numPartitions: PARTITIONS })),
+      waitForLeaders: true,
+    });
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachBatch,
+      eachBatchAutoResolve: false,
+      // With a threshold of one, `commitOffsetsIfNecessary` commits every resolved chunk at once.
+      autoCommitThreshold: 1,
+      partitionsConsumedConcurrently: PARTITIONS,
+    });
+  } catch (error) {
+    await disconnect();
+    throw error;
+  }
+  log.info('payment bridge started');
+
+  return {
+    async close() {
+      await disconnect();
+      log.info('payment bridge stopped');
+    },
+    async lag() {
+      const [ends, groups] = await Promise.all([
+        admin.fetchTopicOffsets(topic),
+        admin.fetchOffsets({ groupId, topics: [topic] }),
+      ]);
+      const committed = new Map(
+        (groups[0]?.partitions ?? []).map(({ partition, offset }) => [partition, BigInt(offset)]),
+      );
+      let total = 0n;
+      for (const { partition, high, low } of ends) {
+        const at = committed.get(partition) ?? -1n;
+        // No commit yet: the group starts from the beginning (`fromBeginning`), so all is lag.
+        total += BigInt(high) - (at >= 0n ? at : BigInt(low));
+      }
+      return Number(total);
+    },
+  };
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not durable within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,364 @@
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { type Admin, type KafkaMessage, Partitioners, type Producer } from 'kafkajs';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafka } from '../../src/infra/kafka/client.js';
+import { type PaymentBridge, startPaymentBridge } from '../../src/infra/kafka/payment-bridge.js';
+import type { PaymentEvent } from '../../src/infra/kafka/payment-event.js';
+import { paymentJobId, type UsageJobData } from '../../src/infra/queue/jobs.js';
+import { createWorkerRedis } from '../../src/infra/redis/connection.js';
+import {
+  createTestDatabase,
+  services,
+  type TestDatabase,
+  uniqueName,
+} from '../support/services.js';
+
+interface EventRow {
+  event_id: string;
+  order_id: string;
+  event_type: string;
+  user_id: string;
+  amount: string;
+  occurred_at: string;
+  topic: string;
+  kafka_partition: number;
+  kafka_offset: string;
+}
+
+/** Polls `probe` until it returns something other than `undefined`/`false`, or fails by the deadline. */
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A pino logger whose warnings the test can read. */
+function capturedLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'warn' }, stream), lines };
+}
+
+const paymentEvent = (overrides: Partial<PaymentEvent> = {}): PaymentEvent => ({
+  eventId: randomUUID(),
+  type: 'PAYMENT_COMPLETED',
+  orderId: `order-${randomUUID().slice(0, 8)}`,
+  userId: 'alice',
+  amount: 42_000,
+  occurredAt: '2026-11-25T10:00:00.000Z',
+  ...overrides,
+});
+
+describe('the payment bridge: Kafka → payment_events + usage queue', () => {
+  const kafka = createKafka({ brokers: services().kafkaBrokers, clientId: uniqueName('test') });
+  const prefix = uniqueName('test');
+  const connection = createWorkerRedis(services().redisUrl);
+  const topics: string[] = [];
+  const queues: Queue<UsageJobData>[] = [];
+  let db: TestDatabase;
+  let admin: Admin;
+  let producer: Producer;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    admin = kafka.admin();
+    producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await Promise.all([admin.connect(), producer.connect()]);
+  });
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    if (topics.length > 0) await admin?.deleteTopics({ topics }).catch(() => undefined);
+    await admin?.disconnect();
+    await Promise.all(queues.map((queue) => queue.close()));
+    const keys = await connection.keys(`${prefix}:*`);
+    for (let i = 0; i < keys.length; i += 1000) await connection.del(...keys.slice(i, i + 1000));
+    connection.disconnect();
+    await db?.drop();
+  });
+
+  /** A fresh topic, group and queue, and a way to start bridges on them (closed by the caller). */
+  function setup() {
+    const topic = uniqueName('test.payments');
+    const groupId = uniqueName('test-bridge');
+    topics.push(topic, `${topic}.dlq`);
+    const usageQueue = new Queue<UsageJobData>(uniqueName('usage'), { connection, prefix });
+    queues.push(usageQueue);
+    const { logger, lines } = capturedLogger();
+    const start = (q = usageQueue, effectTimeoutMs?: number) =>
+      startPaymentBridge({
+        kafka,
+        orm: db.orm,
+        usageQueue: q,
+        topic,
+        groupId,
+        logger,
+        effectTimeoutMs,
+      });
+    return { topic, groupId, usageQueue, lines, start };
+  }
+
+  async function send(topic: string, messages: { key: string; value: string }[]) {
+    await producer.send({ topic, messages, acks: -1 });
+  }
+  const asMessage = (event: PaymentEvent) => ({ key: event.orderId, value: JSON.stringify(event) });
+
+  async function rowsOf(topic: string): Promise<EventRow[]> {
+    return db.orm.em
+      .fork()
+      .execute<EventRow[]>(
+        'select * from payment_events where topic = ? order by kafka_partition, kafka_offset',
+        [topic],
+      );
+  }
+
+  /** Waits until `count` events of the topic are rows and the group has committed everything. */
+  async function settled(bridge: PaymentBridge, topic: string, count: number) {
+    await until(`${count} rows and lag 0 on ${topic}`, async () => {
+      const [row] = await db.orm.em
+        .fork()
+        .execute<{ n: number }[]>('select count(*)::int as n from payment_events where topic = ?', [
+          topic,
+        ]);
+      return row?.n === count && (await bridge.lag()) === 0;
+    });
+    return rowsOf(topic);
+  }
+
+  it('records valid events as rows and PAYMENT jobs, commits their offsets, lag back to 0', async () => {
+    const { topic, groupId, usageQueue, start } = setup();
+    const bridge = await start();
+    try {
+      const events = Array.from({ length: 6 }, (_, i) =>
+        paymentEvent({ type: i % 2 ? 'PAYMENT_FAILED' : 'PAYMENT_COMPLETED', amount: i * 1000 }),
+      );
+      await send(topic, events.map(asMessage));
+      const rows = await settled(bridge, topic, events.length);
+
+      for (const event of events) {
+        const row = rows.find((r) => r.event_id === event.eventId);
+        expect(row).toMatchObject({
+          order_id: event.orderId,
+          event_type: event.type,
+          user_id: event.userId,
+          amount: String(event.amount),
+          topic,
+        });
+        expect(new Date(row?.occurred_at ?? 0).toISOString()).toBe(event.occurredAt);
+        const job = await usageQueue.getJob(paymentJobId(event.eventId));
+        expect(job?.data).toEqual({
+          type: 'PAYMENT',
+          actor: 'system:payment',
+          eventId: event.eventId,
+          orderId: event.orderId,
+        });
+      }
+      expect(await usageQueue.count()).toBe(events.length);
+
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const ends = await admin.fetchTopicOffsets(topic);
+      expect(ends.reduce((sum, p) => sum + Number(p.high), 0)).toBe(events.length);
+      for (const { partition, high } of ends) {
+        const offset = committed?.partitions.find((p) => p.partition === partition)?.offset;
+        // A partition no event landed on has nothing to commit.
+        expect(offset).toBe(high === '0' ? '-1' : high);
+      }
+    } finally {
+      await bridge.close();
+    }
+  });
+
+  it('applies the same eventId once: one row, one job', async () => {
+    const { topic, usageQueue, start } = setup();
+    const bridge = await start();
+    try {
+      const event = paymentEvent();
+      await send(topic, [asMessage(event)]);
+      await send(topic, [asMessage(event), asMessage(event)]);
+      const other = paymentEvent({ orderId: event.orderId, type: 'PAYMENT_CANCELLED' });
+      await send(topic, [asMessage(other)]);
+      const rows = await settled(bridge, topic, 2);
+      expect(rows.map((r) => r.event_id)).toEqual([event.eventId, other.eventId]);
+      expect(await usageQueue.count()).toBe(2);
+      expect((await usageQueue.getJob(paymentJobId(event.eventId)))?.data.type).toBe('PAYMENT');
+    } finally {
+      await bridge.close();
+    }
+  });
+
+  it('sends non-JSON and schema-violating messages to <topic>.dlq and goes on', async () => {
+    const { topic, usageQueue, start } = setup();
+    const bridge = await start();
+    const dlqConsumer = kafka.consumer({ groupId: uniqueName('test-dlq'), maxWaitTimeInMs: 500 });
+    try {
+      const key = 'order-broken';
+      const notJson = '{"eventId": oops';
+      const invalid = JSON.stringify({
+        ...paymentEvent({ orderId: key }),
+        eventId: 'not-a-uuid',
+        type: 'PAYMENT_REFUNDED',
+        amount: 1.5,
+        userId: undefined,
+      });
+      const valid = paymentEvent({ orderId: key });
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: [
+          { key, value: notJson, headers: { 'x-trace': 'abc' } },
+          { key, value: invalid },
+          asMessage(valid),
+        ],
+      });
+
+      const rows = await settled(bridge, topic, 1);
+      expect(rows[0]?.event_id).toBe(valid.eventId);
+      expect(await usageQueue.getJob(paymentJobId(valid.eventId))).toBeDefined();
+
+      const dead: KafkaMessage[] = [];
+      await dlqConsumer.connect();
+      await dlqConsumer.subscribe({ topics: [`${topic}.dlq`], fromBeginning: true });
+      await dlqConsumer.run({
+        eachMessage: async ({ message }) => {
+          dead.push(message);
+        },
+      });
+      await until('two DLQ messages', async () => dead.length >= 2);
+      expect(dead).toHaveLength(2);
+      const header = (m: KafkaMessage | undefined, name: string) => m?.headers?.[name]?.toString();
+      const [first, second] = dead.sort((a, b) =>
+        Number(header(a, 'x-original-offset')) < Number(header(b, 'x-original-offset')) ? -1 : 1,
+      );
+
+      expect(first?.key?.toString()).toBe(key);
+      expect(first?.value?.toString()).toBe(notJson);
+      expect(header(first, 'x-error-code')).toBe('INVALID_JSON');
+      expect(header(first, 'x-error-message')).toMatch(/^not JSON: /);
+      expect(header(first, 'x-trace')).toBe('abc');
+      expect(second?.key?.toString()).toBe(key);
+      expect(second?.value?.toString()).toBe(invalid);
+      expect(header(second, 'x-error-code')).toBe('SCHEMA_VIOLATION');
+      for (const field of ['eventId', 'type', 'userId', 'amount']) {
+        expect(header(second, 'x-error-message')).toContain(`${field}:`);
+      }
+      expect(header(second, 'x-error-message')).not.toContain('orderId');
+      const partition = header(first, 'x-original-partition');
+      expect(header(second, 'x-original-partition')).toBe(partition);
+      expect(rows[0]?.kafka_partition).toBe(Number(partition));
+      expect([header(first, 'x-original-offset'), header(second, 'x-original-offset')]).toEqual([
+        String(Number(rows[0]?.kafka_offset) - 2),
+        String(Number(rows[0]?.kafka_offset) - 1),
+      ]);
+    } finally {
+      await dlqConsumer.disconnect();
+      await bridge.close();
+    }
+  });
+
+  it("records one order's events in offset order", async () => {
+    const { topic, start } = setup();
+    const bridge = await start();
+    try {
+      const orderId = 'order-sequence';
+      const sequence = Array.from({ length: 30 }, (_, i) =>
+        paymentEvent({ orderId, type: i % 2 ? 'PAYMENT_CANCELLED' : 'PAYMENT_COMPLETED' }),
+      );
+      const noise = Array.from({ length: 60 }, () => paymentEvent());
+      // Several sends, interleaved with other orders, so the sequence spans fetches and batches.
+      for (let i = 0; i < sequence.length; i += 5) {
+        await send(
+          topic,
+          [...sequence.slice(i, i + 5), ...noise.slice(i * 2, i * 2 + 10)].map(asMessage),
+        );
+      }
+      await settled(bridge, topic, sequence.length + noise.length);
+      const rows = (await rowsOf(topic)).filter((r) => r.order_id === orderId);
+      expect(rows.map((r) => r.event_id)).toEqual(sequence.map((e) => e.eventId));
+      expect(rows.map((r) => r.event_type)).toEqual(sequence.map((e) => e.type));
+      expect(new Set(rows.map((r) => r.kafka_partition)).size).toBe(1);
+      const offsets = rows.map((r) => BigInt(r.kafka_offset));
+      expect(offsets.every((offset, i) => i === 0 || offset > offsets[i - 1]!)).toBe(true);
+    } finally {
+      await bridge.close();
+    }
+  });
+
+  it('records a burst of 1,000 events and catches up to lag 0', async () => {
+    const { topic, usageQueue, start } = setup();
+    const bridge = await start();
+    try {
+      const count = 1000;
+      const events = Array.from({ length: count }, (_, i) =>
+        paymentEvent({ orderId: `order-${i % 250}`, amount: i }),
+      );
+      const started = performance.now();
+      await send(topic, events.map(asMessage));
+      await settled(bridge, topic, count);
+      const ms = Math.round(performance.now() - started);
+      console.log(`payment bridge: ${count} events recorded and committed in ${ms} ms`);
+      expect(await usageQueue.count()).toBe(count);
+    } finally {
+      await bridge.close();
+    }
+  });
+
+  it('commits nothing while Redis is unreachable, and a restart completes the work', async () => {
+    const deadRedis = new Redis('redis://127.0.0.1:1', {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      lazyConnect: true,
+    });
+    deadRedis.on('error', () => undefined);
+    const deadQueue = new Queue<UsageJobData>(uniqueName('usage'), {
+      connection: deadRedis,
+      prefix,
+    });
+    deadQueue.on('error', () => undefined);
+    const { topic, usageQueue, lines, start } = setup();
+    let broken: PaymentBridge | undefined;
+    try {
+      broken = await start(deadQueue, 500);
+      const event = paymentEvent();
+      await send(topic, [asMessage(event)]);
+      await until('a warning from the bridge', async () =>
+        lines.some((l) => String(l.msg).startsWith('payment events not recorded')),
+      );
+      // The row is written before the job is added; the offset is not committed.
+      expect((await rowsOf(topic)).map((r) => r.event_id)).toEqual([event.eventId]);
+      expect(await broken.lag()).toBe(1);
+      await broken.close();
+      broken = undefined;
+
+      const healthy = await start();
+      try {
+        await settled(healthy, topic, 1);
+        const job = await usageQueue.getJob(paymentJobId(event.eventId));
+        expect(job?.data).toMatchObject({ type: 'PAYMENT', eventId: event.eventId });
+      } finally {
+        await healthy.close();
+      }
+    } finally {
+      await broken?.close();
+      deadRedis.disconnect();
+      await deadQueue.close().catch(() => undefined);
+    }
+  });
+});
