@@ -17,6 +17,42 @@ import { startWorkers } from './workers/start.js';
 
 const SHUTDOWN_LIMIT_MS = 10_000;
 
+/**
+ * Starts a component that needs a dependency which may be down (Kafka), retrying with backoff until
+ * it starts or the process stops, instead of failing the whole process.
+ */
+function keepStarting(
+  name: string,
+  logger: Logger,
+  start: () => Promise<{ close(): Promise<void> }>,
+): { close(): Promise<void> } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let wake = () => {};
+  const running = (async () => {
+    for (let delay = 500; !stopped; delay = Math.min(delay * 2, 10_000)) {
+      try {
+        return await start();
+      } catch (error) {
+        logger.warn({ err: error, retryInMs: delay }, `${name} could not start; retrying`);
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, delay);
+        });
+      }
+    }
+    return undefined;
+  })();
+  return {
+    async close() {
+      stopped = true;
+      clearTimeout(timer);
+      wake();
+      await (await running)?.close();
+    },
+  };
+}
+
 /** A step of the shutdown, run in the order the resources were opened, reversed. */
 type Closer = () => Promise<unknown>;
 
@@ -45,16 +81,20 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
   }
 
   if (roles.has('bridge')) {
-    // Neither waits for Kafka: both keep retrying, so a Kafka outage delays events, loses none.
+    // Neither waits for Kafka: a Kafka outage delays events and loses none, and the other roles of
+    // this process keep serving meanwhile.
     const relay = startOutboxRelay({ orm, kafka, topic: env.KAFKA_COUPON_EVENTS_TOPIC, logger });
     closers.push(() => relay.close());
-    const bridge = await startPaymentBridge({
-      kafka,
-      orm,
-      usageQueue: queues.usage,
-      topic: env.KAFKA_PAYMENT_TOPIC,
-      logger,
-    });
+    const bridge = keepStarting('payment bridge', logger, () =>
+      startPaymentBridge({
+        kafka,
+        orm,
+        usageQueue: queues.usage,
+        topic: env.KAFKA_PAYMENT_TOPIC,
+        groupId: env.KAFKA_CONSUMER_GROUP,
+        logger,
+      }),
+    );
     closers.push(() => bridge.close());
   }
 

@@ -1,10 +1,4 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Consumer, Kafka } from 'kafkajs';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,14 +6,13 @@ import type { Orm } from '../../src/infra/db/orm.js';
 import { json, query } from '../../src/infra/db/sql.js';
 import { createKafka } from '../../src/infra/kafka/client.js';
 import { type OutboxRelay, startOutboxRelay } from '../../src/infra/kafka/outbox-relay.js';
+import { secondBroker } from '../support/kafka-broker.js';
 import {
   createTestDatabase,
   services,
   type TestDatabase,
   uniqueName,
 } from '../support/services.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 interface TestEvent {
   eventId: string;
@@ -259,50 +252,3 @@ describe('outbox relay', () => {
     expectInOrderPerKey(received);
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-/** A broker of the test's own (scripts/kafka.sh in its own folder and ports), to stop and restart. */
-async function secondBroker() {
-  const home = join(ROOT, '.local', `kafka-test-${randomUUID().slice(0, 8)}`);
-  const port = await freePort();
-  let controllerPort = await freePort();
-  while (controllerPort === port) controllerPort = await freePort();
-  const env = {
-    ...process.env,
-    KAFKA_HOME_DIR: home,
-    KAFKA_PORT: String(port),
-    KAFKA_CONTROLLER_PORT: String(controllerPort),
-    KAFKA_HEAP_OPTS: '-Xms256m -Xmx512m',
-  };
-  const run = async (command: 'start' | 'stop') => {
-    const child = spawn('scripts/kafka.sh', [command], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const [code] = await once(child, 'exit');
-    if (code !== 0) throw new Error(`scripts/kafka.sh ${command} exited ${code}:\n${output}`);
-  };
-  return {
-    address: `127.0.0.1:${port}`,
-    run,
-    async remove() {
-      try {
-        await run('stop');
-      } finally {
-        await rm(home, { recursive: true, force: true });
-      }
-    },
-  };
-}

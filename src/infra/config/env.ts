@@ -77,6 +77,8 @@ const envSchema = z.object({
       .min(1, 'needs at least one role'),
   ),
   // Additions to the contract: knobs an operator tunes for the queues and workers.
+  /** Consumer group of the payment bridge; every bridge process of one deployment shares it. */
+  KAFKA_CONSUMER_GROUP: z.string().min(1).default('coupon-payment-bridge'),
   /** Key prefix for every queue key in Redis; use a hash tag such as `{coupon}` on Redis Cluster. */
   QUEUE_PREFIX: z.string().min(1).default('coupon'),
   /** Jobs a worker process holds at once; issuance jobs in flight are committed together. */

@@ -1,0 +1,225 @@
+import type { Consumer, Kafka, Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  groupLag,
+  paymentMessage,
+  reservedCoupon,
+  sendPayments,
+  settledJob,
+  testKafka,
+  waitFor,
+} from '../support/payments.js';
+import { type ServiceProcess, startService } from '../support/process.js';
+import { uniqueName } from '../support/services.js';
+import { ADMIN, createStack, policyBody, type Stack } from '../support/stack.js';
+
+/**
+ * The whole path on the real broker: a separate producer writes payment events, the bridge process
+ * records and enqueues them, two worker processes apply them, and the relay publishes coupon events.
+ */
+describe('payments end to end on the real Kafka broker', () => {
+  let stack: Stack;
+  let kafka: Kafka;
+  let producer: Producer;
+  let policyId: string;
+  const processes: ServiceProcess[] = [];
+  const topics = {
+    payments: uniqueName('test.payments'),
+    events: uniqueName('test.coupon-events'),
+    group: uniqueName('test-bridge'),
+  };
+
+  beforeAll(async () => {
+    stack = await createStack({
+      KAFKA_PAYMENT_TOPIC: topics.payments,
+      KAFKA_COUPON_EVENTS_TOPIC: topics.events,
+      KAFKA_CONSUMER_GROUP: topics.group,
+    });
+    const env = { ...stack.envVars, LOG_LEVEL: 'info' };
+    processes.push(
+      ...(await Promise.all([
+        startService({ ...env, ROLES: 'worker' }),
+        startService({ ...env, ROLES: 'worker' }),
+        startService({ ...env, ROLES: 'bridge' }),
+      ])),
+    );
+    kafka = testKafka(stack.env.KAFKA_BROKERS);
+    producer = kafka.producer();
+    await producer.connect();
+    const created = await stack.request(
+      'POST',
+      '/v1/policies',
+      ADMIN,
+      policyBody({ totalQuantity: 5000, perUserLimit: 5000, minOrderAmount: 0 }),
+    );
+    policyId = created.body.id;
+  });
+  afterAll(async () => {
+    await producer?.disconnect();
+    await Promise.all(processes.map((p) => p.stop('SIGTERM')));
+    await stack.close();
+  });
+
+  const db = () => stack.db.orm.em.getConnection();
+  async function statuses(ids: string[]): Promise<Map<string, string>> {
+    const rows = await db().execute<{ id: string; status: string }[]>(
+      'select id, status from coupons where id in (select jsonb_array_elements_text(?::jsonb)::uuid)',
+      [JSON.stringify(ids)],
+    );
+    return new Map(rows.map((row) => [row.id, row.status]));
+  }
+  const statusOf = async (id: string) => (await statuses([id])).get(id);
+  const settledLag = () =>
+    waitFor(
+      'the bridge to commit every offset',
+      async () => (await groupLag(kafka, topics.group, topics.payments)) === 0,
+    );
+  async function history(id: string) {
+    const res = await stack.request('GET', `/v1/coupons/${id}/history`, ADMIN);
+    return res.body.items.map(
+      (h: { from: string; to: string; actor: string }) => `${h.from}>${h.to} ${h.actor}`,
+    );
+  }
+
+  it('uses on PAYMENT_COMPLETED, ignores the same event again, restores on PAYMENT_CANCELLED', async () => {
+    const id = await reservedCoupon(stack, policyId, 'p1', 'order-p1');
+    const completed = paymentMessage('PAYMENT_COMPLETED', 'order-p1');
+    await sendPayments(producer, topics.payments, [completed]);
+    await waitFor('USED', async () => (await statusOf(id)) === 'USED');
+
+    await sendPayments(producer, topics.payments, [completed]);
+    await settledLag();
+    await waitFor(
+      'the duplicate job to finish',
+      async () => (await stack.queues.usage.getJobCounts('active', 'waiting')).waiting === 0,
+    );
+    expect(await history(id)).toEqual([
+      'null>ISSUED admin-1',
+      'ISSUED>RESERVED admin-1',
+      'RESERVED>USED system:payment',
+    ]);
+
+    await sendPayments(producer, topics.payments, [
+      paymentMessage('PAYMENT_CANCELLED', 'order-p1'),
+    ]);
+    await waitFor('restored', async () => (await statusOf(id)) === 'ISSUED');
+    expect((await history(id)).at(-1)).toBe('USED>ISSUED system:payment');
+    const [row] = await db().execute<{ n: number }[]>(
+      "select count(*)::int as n from payment_events where order_id = 'order-p1'",
+    );
+    expect(row?.n).toBe(2);
+  });
+
+  it('releases the reservation on PAYMENT_FAILED and acknowledges orders with no coupon', async () => {
+    const id = await reservedCoupon(stack, policyId, 'p2', 'order-p2');
+    await sendPayments(producer, topics.payments, [
+      paymentMessage('PAYMENT_FAILED', 'order-p2'),
+      paymentMessage('PAYMENT_COMPLETED', 'order-nobody-knows'),
+    ]);
+    await waitFor('released', async () => (await statusOf(id)) === 'ISSUED');
+    expect((await history(id)).at(-1)).toBe('RESERVED>ISSUED system:payment');
+    await settledLag();
+    await waitFor('the unknown order to be applied', async () => {
+      const [row] = await db().execute<{ outcome: string | null }[]>(
+        "select outcome from payment_events where order_id = 'order-nobody-knows'",
+      );
+      return row?.outcome === 'NO_COUPON';
+    });
+  });
+
+  it('applies COMPLETED then CANCELLED of one order in offset order, across two worker processes', async () => {
+    const orders = Array.from({ length: 20 }, (_, i) => `order-seq-${i}`);
+    const ids = await Promise.all(
+      orders.map((order, i) => reservedCoupon(stack, policyId, `seq-${i}`, order)),
+    );
+    await sendPayments(
+      producer,
+      topics.payments,
+      orders.flatMap((order) => [
+        paymentMessage('PAYMENT_COMPLETED', order),
+        paymentMessage('PAYMENT_CANCELLED', order),
+      ]),
+    );
+    await waitFor('every order restored', async () => {
+      const rows = await db().execute<{ n: number }[]>(
+        `select count(*)::int as n from payment_events
+          where order_id in (select jsonb_array_elements_text(?::jsonb)) and applied_at is not null`,
+        [JSON.stringify(orders)],
+      );
+      return rows[0]?.n === orders.length * 2;
+    });
+    for (const [id, status] of await statuses(ids)) {
+      expect(status, id).toBe('ISSUED');
+      expect((await history(id)).slice(2)).toEqual([
+        'RESERVED>USED system:payment',
+        'USED>ISSUED system:payment',
+      ]);
+    }
+  });
+
+  it('completes 1,000 reserved orders from one burst, and the consumer lag returns to 0', async () => {
+    const orders = Array.from({ length: 1000 }, (_, i) => `order-burst-${i}`);
+    const ids: string[] = [];
+    for (let i = 0; i < orders.length; i += 100) {
+      ids.push(
+        ...(await Promise.all(
+          orders
+            .slice(i, i + 100)
+            .map((order, j) => reservedCoupon(stack, policyId, `burst-${i + j}`, order)),
+        )),
+      );
+    }
+    const started = Date.now();
+    await sendPayments(
+      producer,
+      topics.payments,
+      orders.map((order) => paymentMessage('PAYMENT_COMPLETED', order)),
+    );
+    await waitFor(
+      '1,000 coupons USED',
+      async () => [...(await statuses(ids)).values()].every((s) => s === 'USED'),
+      120_000,
+    );
+    console.log(`1,000 payment events applied in ${Date.now() - started} ms`);
+    await settledLag();
+  });
+
+  it('publishes exactly one COUPON_ISSUED, COUPON_RESERVED and COUPON_USED, in that order', async () => {
+    const consumer: Consumer = kafka.consumer({
+      groupId: uniqueName('test-reader'),
+      maxWaitTimeInMs: 100,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: topics.events, fromBeginning: true });
+    const seen: { couponId: string; type: string; eventId: string }[] = [];
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        seen.push(JSON.parse(message.value?.toString() ?? '{}'));
+      },
+    });
+    try {
+      const id = await reservedCoupon(stack, policyId, 'story', 'order-story');
+      const use = await stack.request('POST', `/v1/coupons/${id}/use`, ADMIN, {
+        orderId: 'order-story',
+        orderAmount: 30000,
+      });
+      expect((await settledJob(stack, use.body.jobId)).state).toBe('completed');
+      await waitFor(
+        'three events for the coupon',
+        async () => seen.filter((e) => e.couponId === id).length >= 3,
+      );
+      // Nothing more may follow: wait until the relay has nothing left, then look again.
+      await waitFor('an empty outbox', async () => {
+        const [row] = await db().execute<{ n: number }[]>(
+          'select count(*)::int as n from outbox where published_at is null',
+        );
+        return row?.n === 0;
+      });
+      const mine = seen.filter((e) => e.couponId === id);
+      expect(mine.map((e) => e.type)).toEqual(['COUPON_ISSUED', 'COUPON_RESERVED', 'COUPON_USED']);
+      expect(new Set(mine.map((e) => e.eventId)).size).toBe(3);
+    } finally {
+      await consumer.disconnect();
+    }
+  });
+});

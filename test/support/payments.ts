@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { expect } from 'vitest';
+import type { Stack } from './stack.js';
+import { ADMIN } from './stack.js';
+
+/** Polls a condition until it holds or the deadline passes (then fails naming what it awaited). */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export function testKafka(brokers: string[]) {
+  return new Kafka({ brokers, logLevel: logLevel.NOTHING, clientId: 'test' });
+}
+
+export async function settledJob(stack: Stack, jobId: string) {
+  for (;;) {
+    const res = await stack.request('GET', `/v1/jobs/${jobId}`, ADMIN);
+    if (res.body.state === 'completed' || res.body.state === 'failed') return res.body;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Issues a coupon to `userId` and reserves it for `orderId`, through the API and the workers. */
+export async function reservedCoupon(
+  stack: Stack,
+  policyId: string,
+  userId: string,
+  orderId: string,
+) {
+  const issued = await stack.request('POST', '/v1/issuances', ADMIN, { policyId, userId });
+  const job = await settledJob(stack, issued.body.jobId);
+  expect(job.state).toBe('completed');
+  const couponId = job.result.coupon.id as string;
+  const reserve = await stack.request('POST', `/v1/coupons/${couponId}/reserve`, ADMIN, {
+    orderId,
+    orderAmount: 30000,
+  });
+  expect((await settledJob(stack, reserve.body.jobId)).state).toBe('completed');
+  return couponId;
+}
+
+export type PaymentType = 'PAYMENT_COMPLETED' | 'PAYMENT_FAILED' | 'PAYMENT_CANCELLED';
+
+export function paymentMessage(type: PaymentType, orderId: string, eventId: string = randomUUID()) {
+  return {
+    key: orderId,
+    value: JSON.stringify({
+      eventId,
+      type,
+      orderId,
+      userId: 'buyer',
+      amount: 30000,
+      occurredAt: new Date().toISOString(),
+    }),
+  };
+}
+
+export async function sendPayments(
+  producer: Producer,
+  topic: string,
+  messages: { key: string; value: string }[],
+) {
+  await producer.send({ topic, acks: -1, messages });
+}
+
+/** Total lag of a consumer group on a topic: what the bridge has not yet committed. */
+export async function groupLag(kafka: Kafka, groupId: string, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [ends, [group]] = await Promise.all([
+      admin.fetchTopicOffsets(topic),
+      admin.fetchOffsets({ groupId, topics: [topic] }),
+    ]);
+    const committed = new Map(
+      (group?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]),
+    );
+    return ends.reduce(
+      (sum, end) => sum + Number(end.high) - Math.max(committed.get(end.partition) ?? 0, 0),
+      0,
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
