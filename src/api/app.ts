@@ -58,6 +58,15 @@ export function createApp(deps: AppDeps) {
   );
   app.route('/', healthRoutes(deps.readiness));
   deps.mountV1?.(app);
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Coupon service',
+      version: '1',
+      description:
+        'Issue, reserve, use and expire discount coupons; see docs/API.md for the contract.',
+    },
+  });
 
   app.notFound((c) => c.json(errorBody('NOT_FOUND', 'No such route'), 404));
   app.onError((error, c) => {
