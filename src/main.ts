@@ -1,7 +1,6 @@
 import { serve } from '@hono/node-server';
 import type { Logger } from 'pino';
-import { createApp } from './api/app.js';
-import { mountV1 } from './api/routes/v1.js';
+import { buildApi } from './api/build.js';
 import { activeRoles, ConfigError, type Env, parseEnv } from './infra/config/env.js';
 import { createOrm } from './infra/db/orm.js';
 import { runChecks } from './infra/health.js';
@@ -99,8 +98,12 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
   }
 
   if (roles.has('api')) {
-    const app = createApp({
+    const app = buildApi({
+      env,
       logger,
+      orm,
+      queues,
+      redis,
       readiness: () =>
         runChecks(
           {
@@ -110,7 +113,6 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
           },
           2000,
         ),
-      mountV1: (router) => mountV1(router, { env, orm, queues, redis }),
     });
     const server = serve({ fetch: app.fetch, port: env.PORT, hostname: '0.0.0.0' });
     await new Promise<void>((resolve) => server.once('listening', resolve));

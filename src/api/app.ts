@@ -1,8 +1,11 @@
+import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
+import type { AppEnv } from './context.js';
 import { ApiError, errorBody, isUnavailable } from './errors.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
 import { createRouter } from './validation.js';
@@ -12,8 +15,12 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 export interface AppDeps {
   logger: Logger;
   readiness: Readiness;
-  /** Mounts the authenticated `/v1` routes; the foundation app has none. */
-  mountV1?: (app: ReturnType<typeof createRouter>) => void;
+  /** Allowed CORS origins; none → no CORS headers at all. */
+  corsOrigins?: string[];
+  /** Runs before routing for requests that are not under `/v1` (those are limited per user). */
+  limitByIp?: MiddlewareHandler<AppEnv>;
+  /** Mounts the routes beyond health: `/v1`, operators' pages. */
+  mount?: (app: ReturnType<typeof createRouter>) => void;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -50,6 +57,17 @@ export function createApp(deps: AppDeps) {
     );
   });
   app.use(secureHeaders());
+  if (deps.corsOrigins?.length) {
+    app.use(
+      cors({
+        origin: deps.corsOrigins,
+        allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
+        exposeHeaders: ['X-Request-Id', 'Retry-After'],
+        maxAge: 600,
+      }),
+    );
+  }
+  if (deps.limitByIp) app.use(deps.limitByIp);
   app.use(
     bodyLimit({
       maxSize: BODY_LIMIT_BYTES,
@@ -57,7 +75,7 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.route('/', healthRoutes(deps.readiness));
-  deps.mountV1?.(app);
+  deps.mount?.(app);
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

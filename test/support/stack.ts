@@ -1,8 +1,7 @@
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { createApp } from '../../src/api/app.js';
-import { mountV1 } from '../../src/api/routes/v1.js';
+import { buildApi } from '../../src/api/build.js';
 import { type Env, parseEnv } from '../../src/infra/config/env.js';
 import { createQueues, type Queues } from '../../src/infra/queue/queues.js';
 import { StatsCache } from '../../src/infra/redis/stats-cache.js';
@@ -24,6 +23,7 @@ export async function createStack(overrides: Record<string, string> = {}) {
     CODE_HASH_SECRET: TEST_CODE_SECRET,
     QUEUE_PREFIX: uniqueName('test'),
     JOB_BACKOFF_MS: '50',
+    RATE_LIMIT_MAX: '0',
     LOG_LEVEL: 'silent',
     ...overrides,
   };
@@ -31,10 +31,13 @@ export async function createStack(overrides: Record<string, string> = {}) {
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1 });
   const queues: Queues = createQueues(redis, env);
-  const app = createApp({
+  const app = buildApi({
+    env,
     logger,
+    orm: db.orm,
+    queues,
+    redis,
     readiness: async () => ({ ok: true, checks: {}, reasons: {} }),
-    mountV1: (router) => mountV1(router, { env, orm: db.orm, queues, redis }),
   });
   const closers: (() => Promise<unknown>)[] = [];
 

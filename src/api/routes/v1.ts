@@ -1,8 +1,10 @@
+import type { MiddlewareHandler } from 'hono';
 import type { Redis } from 'ioredis';
 import type { Env } from '../../infra/config/env.js';
 import type { Orm } from '../../infra/db/orm.js';
 import type { Queues } from '../../infra/queue/queues.js';
 import { StatsCache } from '../../infra/redis/stats-cache.js';
+import type { AppEnv } from '../context.js';
 import { authenticate } from '../middleware/auth.js';
 import { requireJsonBody } from '../middleware/json-body.js';
 import type { createRouter } from '../validation.js';
@@ -17,19 +19,23 @@ export interface V1Deps {
   orm: Orm;
   queues: Queues;
   redis: Redis;
+  /** The per-user rate limit, run right after authentication. */
+  limitByUser?: MiddlewareHandler<AppEnv>;
 }
 
 /** Mounts every authenticated `/v1` resource. */
 export function mountV1(
   app: ReturnType<typeof createRouter>,
-  { env, orm, queues, redis }: V1Deps,
+  { env, orm, queues, redis, limitByUser }: V1Deps,
 ): void {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
   });
-  app.use('/v1/*', authenticate(env.JWT_SECRET), requireJsonBody);
+  app.use('/v1/*', authenticate(env.JWT_SECRET));
+  if (limitByUser) app.use('/v1/*', limitByUser);
+  app.use('/v1/*', requireJsonBody);
   const stats = new StatsCache(redis, env.QUEUE_PREFIX);
   app.route('/', policyRoutes({ orm, codeHashSecret: env.CODE_HASH_SECRET, stats }));
   app.route(

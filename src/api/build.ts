@@ -1,0 +1,44 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Env } from '../infra/config/env.js';
+import type { Orm } from '../infra/db/orm.js';
+import type { Queues } from '../infra/queue/queues.js';
+import { type AppDeps, createApp } from './app.js';
+import { rateLimits } from './middleware/rate-limit.js';
+import { adminQueueRoutes } from './routes/admin-queues.js';
+import { mountV1 } from './routes/v1.js';
+
+/** The whole HTTP surface from the process's shared clients: what `main.ts` and the tests serve. */
+export function buildApi(deps: {
+  env: Env;
+  logger: Logger;
+  orm: Orm;
+  queues: Queues;
+  redis: Redis;
+  readiness: AppDeps['readiness'];
+}) {
+  const { env, orm, queues, redis } = deps;
+  const limits = rateLimits({
+    redis,
+    keyPrefix: env.QUEUE_PREFIX,
+    max: env.RATE_LIMIT_MAX,
+    windowMs: env.RATE_LIMIT_WINDOW_MS,
+  });
+  return createApp({
+    logger: deps.logger,
+    readiness: deps.readiness,
+    corsOrigins: env.CORS_ORIGINS,
+    limitByIp: limits.byIp,
+    mount: (app) => {
+      mountV1(app, { env, orm, queues, redis, limitByUser: limits.byUser });
+      app.route(
+        '/',
+        adminQueueRoutes({
+          queues: [queues.issuance, queues.usage, queues.maintenance],
+          user: env.ADMIN_USER,
+          password: env.ADMIN_PASSWORD,
+        }),
+      );
+    },
+  });
+}

@@ -1,0 +1,68 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Redis } from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { AppEnv } from '../context.js';
+import { ApiError } from '../errors.js';
+
+export interface RateLimitOptions {
+  redis: Redis;
+  keyPrefix: string;
+  /** Requests per window; 0 turns limiting off. */
+  max: number;
+  windowMs: number;
+}
+
+/** Paths that probes and scrapers call: never limited. */
+const EXEMPT = new Set(['/health', '/ready', '/metrics']);
+
+function clientIp(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    // `app.request()` in tests has no socket.
+    return 'unknown';
+  }
+}
+
+/**
+ * The per-caller limit, counted in Redis so every API process shares it. Returns two middlewares:
+ * `byUser` runs after authentication (the key is `sub`), `byIp` covers everything else.
+ */
+export function rateLimits({ redis, keyPrefix, max, windowMs }: RateLimitOptions) {
+  const limiter =
+    max > 0
+      ? new RateLimiterRedis({
+          storeClient: redis,
+          keyPrefix: `${keyPrefix}:rl`,
+          points: max,
+          duration: windowMs / 1000,
+        })
+      : null;
+
+  const consume = async (c: Context<AppEnv>, key: string) => {
+    if (!limiter) return;
+    try {
+      await limiter.consume(key);
+    } catch (error) {
+      if (error instanceof RateLimiterRes) {
+        const seconds = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
+        c.header('Retry-After', String(seconds));
+        throw new ApiError('RATE_LIMITED', `Too many requests; retry in ${seconds} s`);
+      }
+      // Redis trouble must not lock every caller out; the request meets Redis again when it enqueues.
+      c.get('logger')?.warn({ err: error }, 'rate limiter unavailable; request let through');
+    }
+  };
+
+  const byUser: MiddlewareHandler<AppEnv> = async (c, next) => {
+    await consume(c, `user:${c.get('principal').sub}`);
+    await next();
+  };
+  const byIp: MiddlewareHandler<AppEnv> = async (c, next) => {
+    if (!EXEMPT.has(c.req.path) && !c.req.path.startsWith('/v1/'))
+      await consume(c, `ip:${clientIp(c)}`);
+    await next();
+  };
+  return { byUser, byIp };
+}
