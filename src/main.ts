@@ -4,7 +4,7 @@ import { buildApi } from './api/build.js';
 import { activeRoles, ConfigError, type Env, parseEnv } from './infra/config/env.js';
 import { createOrm } from './infra/db/orm.js';
 import { runChecks } from './infra/health.js';
-import { createKafka, pingKafka } from './infra/kafka/client.js';
+import { consumerLag, createKafka, pingKafka, withAdmin } from './infra/kafka/client.js';
 import { startOutboxRelay } from './infra/kafka/outbox-relay.js';
 import { startPaymentBridge } from './infra/kafka/payment-bridge.js';
 import { createLogger } from './infra/logger.js';
@@ -71,11 +71,11 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
 
   const stats = new StatsCache(redis, env.QUEUE_PREFIX);
   if (roles.has('worker')) {
-    const workers = startWorkers({ env, logger, orm, stats });
+    const workers = startWorkers({ env, logger, orm, stats, redis });
     closers.push(() => workers.close());
   }
   if (roles.has('scheduler')) {
-    const scheduler = await startScheduler({ env, logger, orm, stats });
+    const scheduler = await startScheduler({ env, logger, orm, stats, redis });
     closers.push(() => scheduler.close());
   }
 
@@ -112,6 +112,10 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
             kafka: () => pingKafka(kafka),
           },
           2000,
+        ),
+      consumerLag: () =>
+        withAdmin(kafka, (admin) =>
+          consumerLag(admin, env.KAFKA_CONSUMER_GROUP, env.KAFKA_PAYMENT_TOPIC),
         ),
     });
     const server = serve({ fetch: app.fetch, port: env.PORT, hostname: '0.0.0.0' });

@@ -1,13 +1,15 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
+import { matchedRoutes } from 'hono/route';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
+import type { Metrics } from '../infra/metrics.js';
 import type { AppEnv } from './context.js';
 import { ApiError, errorBody, isUnavailable } from './errors.js';
-import { healthRoutes, type Readiness } from './routes/health.js';
+import { healthRoutes, metricsRoutes, type Readiness } from './routes/health.js';
 import { createRouter } from './validation.js';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -19,8 +21,16 @@ export interface AppDeps {
   corsOrigins?: string[];
   /** Runs before routing for requests that are not under `/v1` (those are limited per user). */
   limitByIp?: MiddlewareHandler<AppEnv>;
+  /** Prometheus metrics; when given, every request is measured and `/metrics` is served. */
+  metrics?: Metrics;
   /** Mounts the routes beyond health: `/v1`, operators' pages. */
   mount?: (app: ReturnType<typeof createRouter>) => void;
+}
+
+/** The matched route's template (`/v1/jobs/:jobId`), so label values stay few; `unmatched` for 404s. */
+function routeTemplate(c: Context): string {
+  const route = matchedRoutes(c).findLast((r) => r.method !== 'ALL');
+  return route?.path ?? 'unmatched';
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -46,6 +56,10 @@ export function createApp(deps: AppDeps) {
     c.set('logger', logger);
     const started = performance.now();
     await next();
+    deps.metrics?.observeRequest(
+      { method: c.req.method, route: routeTemplate(c), status: String(c.res.status) },
+      (performance.now() - started) / 1000,
+    );
     logger.info(
       {
         method: c.req.method,
@@ -75,6 +89,7 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.route('/', healthRoutes(deps.readiness));
+  if (deps.metrics) app.route('/', metricsRoutes(deps.metrics));
   deps.mount?.(app);
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -2,6 +2,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Env } from '../infra/config/env.js';
 import type { Orm } from '../infra/db/orm.js';
+import { outboxBacklog } from '../infra/db/outbox.js';
+import { createMetrics } from '../infra/metrics.js';
 import type { Queues } from '../infra/queue/queues.js';
 import { type AppDeps, createApp } from './app.js';
 import { rateLimits } from './middleware/rate-limit.js';
@@ -16,6 +18,8 @@ export function buildApi(deps: {
   queues: Queues;
   redis: Redis;
   readiness: AppDeps['readiness'];
+  /** The payment bridge's consumer lag, for `/metrics`. */
+  consumerLag: () => Promise<number>;
 }) {
   const { env, orm, queues, redis } = deps;
   const limits = rateLimits({
@@ -29,6 +33,13 @@ export function buildApi(deps: {
     readiness: deps.readiness,
     corsOrigins: env.CORS_ORIGINS,
     limitByIp: limits.byIp,
+    metrics: createMetrics({
+      redis,
+      prefix: env.QUEUE_PREFIX,
+      queues: [queues.issuance, queues.usage, queues.maintenance],
+      outboxBacklog: () => outboxBacklog(orm.em.fork()),
+      consumerLag: deps.consumerLag,
+    }),
     mount: (app) => {
       mountV1(app, { env, orm, queues, redis, limitByUser: limits.byUser });
       app.route(

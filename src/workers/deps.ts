@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Env } from '../infra/config/env.js';
 import type { Orm } from '../infra/db/orm.js';
@@ -10,4 +11,6 @@ export interface WorkerDeps {
   orm: Orm;
   /** Told after every commit that changes a policy's coupons. */
   stats: StatsCache;
+  /** The process's shared, fail-fast client (counters). */
+  redis: Redis;
 }

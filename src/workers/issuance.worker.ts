@@ -7,6 +7,7 @@ import { createWorkerRedis } from '../infra/redis/connection.js';
 import { createBatcher } from './batcher.js';
 import type { WorkerDeps } from './deps.js';
 import { type IssueRequest, issueBatch } from './issue-batch.js';
+import { countOutcomes } from './job-metrics.js';
 import { parseJobData, settle } from './outcome.js';
 
 /**
@@ -14,9 +15,8 @@ import { parseJobData, settle } from './outcome.js';
  * committed in one transaction each (group commit), each job resolved with its own outcome only
  * after the commit.
  */
-export function startIssuanceWorker({ env, logger, orm, stats }: WorkerDeps): {
-  close(): Promise<void>;
-} {
+export function startIssuanceWorker(deps: WorkerDeps): { close(): Promise<void> } {
+  const { env, logger, orm, stats } = deps;
   const batcher = createBatcher<IssueRequest, Outcome<Coupon>>({
     maxSize: env.ISSUE_BATCH_MAX,
     maxWaitMs: env.ISSUE_BATCH_WAIT_MS,
@@ -46,6 +46,7 @@ export function startIssuanceWorker({ env, logger, orm, stats }: WorkerDeps): {
       maxStalledCount: 10,
     },
   );
+  countOutcomes(worker as never, deps);
   worker.on('failed', (job, error) => {
     if (error.name !== 'UnrecoverableError') {
       logger.warn(

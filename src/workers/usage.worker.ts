@@ -6,15 +6,15 @@ import { createWorkerRedis } from '../infra/redis/connection.js';
 import { applyAction } from './apply-action.js';
 import { applyPaymentEvents } from './apply-payment.js';
 import type { WorkerDeps } from './deps.js';
+import { countOutcomes } from './job-metrics.js';
 import { parseJobData, settle } from './outcome.js';
 
 /** Each job is one transaction holding a connection: more in flight than the pool only queues. */
 const USAGE_CONCURRENCY = 50;
 
 /** Reserve, use, release, cancel and payment events: each a locked, audited status change. */
-export function startUsageWorker({ env, logger, orm, stats }: WorkerDeps): {
-  close(): Promise<void>;
-} {
+export function startUsageWorker(deps: WorkerDeps): { close(): Promise<void> } {
+  const { env, logger, orm, stats } = deps;
   const connection = createWorkerRedis(env.REDIS_URL);
   const worker = new Worker<UsageJobData>(
     QUEUE_NAMES.usage,
@@ -39,6 +39,7 @@ export function startUsageWorker({ env, logger, orm, stats }: WorkerDeps): {
       maxStalledCount: 10,
     },
   );
+  countOutcomes(worker as never, deps);
   worker.on('failed', (job, error) => {
     if (error.name !== 'UnrecoverableError') {
       logger.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: error }, 'usage job failed');

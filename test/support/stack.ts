@@ -38,6 +38,7 @@ export async function createStack(overrides: Record<string, string> = {}) {
     queues,
     redis,
     readiness: async () => ({ ok: true, checks: {}, reasons: {} }),
+    consumerLag: async () => 0,
   });
   const closers: (() => Promise<unknown>)[] = [];
 
@@ -55,6 +56,7 @@ export async function createStack(overrides: Record<string, string> = {}) {
         logger,
         orm: db.orm,
         stats: new StatsCache(redis, env.QUEUE_PREFIX),
+        redis,
       });
       closers.push(() => workers.close());
       return workers;

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { CheckReport } from '../../infra/health.js';
+import type { Metrics } from '../../infra/metrics.js';
 import { createRouter } from '../validation.js';
 
 export type Readiness = () => Promise<CheckReport>;
@@ -60,6 +61,28 @@ export function healthRoutes(readiness: Readiness) {
         },
         503,
       );
+    },
+  );
+  return router;
+}
+
+export function metricsRoutes(metrics: Metrics) {
+  const router = createRouter();
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/metrics',
+      summary: 'Prometheus metrics: HTTP, jobs, queue depth, outbox backlog, Kafka lag, process',
+      responses: {
+        200: {
+          description: 'Prometheus text format',
+          content: { 'text/plain': { schema: z.string() } },
+        },
+      },
+    }),
+    async (c) => {
+      const body = await metrics.registry.metrics();
+      return c.text(body, 200, { 'content-type': metrics.registry.contentType });
     },
   );
   return router;

@@ -1,7 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Job } from 'bullmq';
-import { isBusinessCode } from '../../domain/index.js';
-import { JOB_ID_PREFIX } from '../../infra/queue/jobs.js';
+import { JOB_ID_PREFIX, jobError } from '../../infra/queue/jobs.js';
 import type { Queues } from '../../infra/queue/queues.js';
 import { ApiError } from '../errors.js';
 import { assertActsFor } from '../middleware/auth.js';
@@ -10,16 +9,6 @@ import { jobSchema } from '../schemas/issuance.js';
 import { createRouter } from '../validation.js';
 
 const STATES = new Set(['waiting', 'active', 'delayed', 'completed', 'failed']);
-
-/** The contract's error of a failed job. Infrastructure messages never reach the client. */
-export function jobError(failedReason: string | undefined): { code: string; message: string } {
-  const match = /^([A-Z_]+): (.*)$/s.exec(failedReason ?? '');
-  if (match?.[1] && isBusinessCode(match[1])) return { code: match[1], message: match[2] ?? '' };
-  return {
-    code: 'INTERNAL',
-    message: 'The job failed after its retries; it may be submitted again',
-  };
-}
 
 /**
  * `raw` is read before the job itself: a job seen finished is then read with its outcome, whereas

@@ -13,3 +13,12 @@ export async function insertOutbox(tx: EntityManager, events: CouponEvent[]): Pr
     [json(events)],
   );
 }
+
+/** Rows written but not yet acknowledged by Kafka (partial index `outbox_pending`). */
+export async function outboxBacklog(em: EntityManager): Promise<number> {
+  const [row] = await query<{ count: number }>(
+    em,
+    'select count(*)::int as count from outbox where published_at is null',
+  );
+  return row?.count ?? 0;
+}

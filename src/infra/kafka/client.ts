@@ -34,12 +34,35 @@ export function createKafka({ brokers, clientId, logger }: KafkaOptions): Kafka 
  * A metadata round trip on a short-lived admin client: an open port is not enough to call a broker
  * ready, a metadata answer is.
  */
-export async function pingKafka(kafka: Kafka): Promise<void> {
-  const admin: Admin = kafka.admin({ retry: { retries: 0 } });
+export function pingKafka(kafka: Kafka): Promise<unknown> {
+  return withAdmin(kafka, (admin) => admin.describeCluster());
+}
+
+/** Runs `work` on a short-lived admin client that does not retry: probes must answer fast. */
+export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin({ retry: { retries: 0 } });
   try {
     await admin.connect();
-    await admin.describeCluster();
+    return await work(admin);
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
+}
+
+/** Messages of `topic` not yet committed by `groupId`, over all partitions. */
+export async function consumerLag(admin: Admin, groupId: string, topic: string): Promise<number> {
+  const [ends, groups] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId, topics: [topic] }),
+  ]);
+  const committed = new Map(
+    (groups[0]?.partitions ?? []).map(({ partition, offset }) => [partition, BigInt(offset)]),
+  );
+  let total = 0n;
+  for (const { partition, high, low } of ends) {
+    const at = committed.get(partition) ?? -1n;
+    // No commit yet: the group starts from the beginning (`fromBeginning`), so all is lag.
+    total += BigInt(high) - (at >= 0n ? at : BigInt(low));
+  }
+  return Number(total);
 }

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Kafka, Message } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.js';
+import { outboxBacklog } from '../db/outbox.js';
 import { json, query } from '../db/sql.js';
 
 export interface OutboxRelayOptions {
@@ -159,13 +160,7 @@ export function startOutboxRelay({
       await running;
       await producer.disconnect();
     },
-    async backlog() {
-      const [row] = await query<{ count: number }>(
-        orm.em.fork(),
-        'select count(*)::int as count from outbox where published_at is null',
-      );
-      return row?.count ?? 0;
-    },
+    backlog: () => outboxBacklog(orm.em.fork()),
   };
 }
 

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.js';
 import { json, query } from '../db/sql.js';
 import { paymentJobId, type UsageJobData } from '../queue/jobs.js';
+import { consumerLag } from './client.js';
 import {
   type PaymentEvent,
   type PaymentMessageError,
@@ -219,22 +220,7 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
       await disconnect();
       log.info('payment bridge stopped');
     },
-    async lag() {
-      const [ends, groups] = await Promise.all([
-        admin.fetchTopicOffsets(topic),
-        admin.fetchOffsets({ groupId, topics: [topic] }),
-      ]);
-      const committed = new Map(
-        (groups[0]?.partitions ?? []).map(({ partition, offset }) => [partition, BigInt(offset)]),
-      );
-      let total = 0n;
-      for (const { partition, high, low } of ends) {
-        const at = committed.get(partition) ?? -1n;
-        // No commit yet: the group starts from the beginning (`fromBeginning`), so all is lag.
-        total += BigInt(high) - (at >= 0n ? at : BigInt(low));
-      }
-      return Number(total);
-    },
+    lag: () => consumerLag(admin, groupId, topic),
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isBusinessCode } from '../../domain/index.js';
 
 /** Job payloads as they sit in Redis. Workers parse them again: Redis content is outside input. */
 export const issueJobSchema = z.object({
@@ -65,3 +66,12 @@ export const JOB_ID_PREFIX = { issuance: 'iss_', usage: 'use_' } as const;
 
 /** The deterministic id of a payment event's job: the same event enqueued twice is one job. */
 export const paymentJobId = (eventId: string) => `${JOB_ID_PREFIX.usage}pay_${eventId}`;
+/** The contract's error of a failed job. Infrastructure messages never reach the client. */
+export function jobError(failedReason: string | undefined): { code: string; message: string } {
+  const match = /^([A-Z_]+): (.*)$/s.exec(failedReason ?? '');
+  if (match?.[1] && isBusinessCode(match[1])) return { code: match[1], message: match[2] ?? '' };
+  return {
+    code: 'INTERNAL',
+    message: 'The job failed after its retries; it may be submitted again',
+  };
+}

@@ -1,0 +1,101 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
+
+/** Where workers count finished jobs, so any API process can report totals for the whole fleet. */
+export const jobCounterKey = (prefix: string) => `${prefix}:metrics:jobs`;
+
+/**
+ * Counts a job that has reached its end: `completed`, or the failure code (a business code, or
+ * INTERNAL once the retries are spent). Attempts that will be retried are not counted.
+ */
+export async function countFinishedJob(
+  redis: Redis,
+  prefix: string,
+  queue: string,
+  outcome: string,
+) {
+  await redis.hincrby(jobCounterKey(prefix), `${queue}|${outcome}`, 1);
+}
+
+export interface MetricsSources {
+  redis: Redis;
+  prefix: string;
+  queues: Queue[];
+  /** Rows of the outbox not yet on Kafka. */
+  outboxBacklog: () => Promise<number>;
+  /** The payment bridge's consumer lag; may reject while Kafka is down. */
+  consumerLag: () => Promise<number>;
+}
+
+/** The service's Prometheus registry: HTTP, jobs, queues, outbox, Kafka lag, process. */
+export function createMetrics(sources: MetricsSources) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by method, route template and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency by method, route template and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'coupon_jobs_total',
+    help: 'Jobs that reached their end, by queue and outcome (completed or the failure code), all workers',
+    labelNames: ['queue', 'outcome'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const counts = await sources.redis.hgetall(jobCounterKey(sources.prefix));
+      for (const [field, value] of Object.entries(counts)) {
+        const [queue = '', outcome = ''] = field.split('|');
+        this.set({ queue, outcome }, Number(value));
+      }
+    },
+  });
+  new Gauge({
+    name: 'coupon_queue_depth',
+    help: 'Jobs per queue and state',
+    labelNames: ['queue', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      const all = await Promise.all(sources.queues.map((q) => q.getJobCounts(...JOB_STATES)));
+      sources.queues.forEach((queue, i) => {
+        for (const state of JOB_STATES)
+          this.set({ queue: queue.name, state }, all[i]?.[state] ?? 0);
+      });
+    },
+  });
+  new Gauge({
+    name: 'coupon_outbox_backlog',
+    help: 'Coupon events written but not yet acknowledged by Kafka',
+    registers: [registry],
+    async collect() {
+      this.set(await sources.outboxBacklog());
+    },
+  });
+  new Gauge({
+    name: 'coupon_kafka_consumer_lag',
+    help: 'Payment events on Kafka not yet committed by the bridge (-1 when Kafka cannot be asked)',
+    registers: [registry],
+    async collect() {
+      this.set(await sources.consumerLag().catch(() => -1));
+    },
+  });
+  return {
+    registry,
+    observeRequest(labels: { method: string; route: string; status: string }, seconds: number) {
+      httpRequests.inc(labels);
+      httpDuration.observe(labels, seconds);
+    },
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics>;
