@@ -8,6 +8,7 @@ import type { Queues } from '../infra/queue/queues.js';
 import { type AppDeps, createApp } from './app.js';
 import { rateLimits } from './middleware/rate-limit.js';
 import { adminQueueRoutes } from './routes/admin-queues.js';
+import { docsRoutes } from './routes/docs.js';
 import { mountV1 } from './routes/v1.js';
 
 /** The whole HTTP surface from the process's shared clients: what `main.ts` and the tests serve. */
@@ -42,6 +43,7 @@ export function buildApi(deps: {
     }),
     mount: (app) => {
       mountV1(app, { env, orm, queues, redis, limitByUser: limits.byUser });
+      app.route('/', docsRoutes());
       app.route(
         '/',
         adminQueueRoutes({
