@@ -79,11 +79,13 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
     closers.push(() => scheduler.close());
   }
 
+  let relayCircuitOpen: (() => boolean) | undefined;
   if (roles.has('bridge')) {
     // Neither waits for Kafka: a Kafka outage delays events and loses none, and the other roles of
     // this process keep serving meanwhile.
     const relay = startOutboxRelay({ orm, kafka, topic: env.KAFKA_COUPON_EVENTS_TOPIC, logger });
     closers.push(() => relay.close());
+    relayCircuitOpen = relay.circuitOpen;
     const bridge = keepStarting('payment bridge', logger, () =>
       startPaymentBridge({
         kafka,
@@ -109,7 +111,7 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
           {
             postgres: () => orm.em.getConnection().execute('select 1'),
             redis: () => redis.ping(),
-            kafka: () => pingKafka(kafka),
+            kafka: () => pingKafka(kafka, relayCircuitOpen),
           },
           2000,
         ),

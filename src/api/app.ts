@@ -5,6 +5,7 @@ import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { matchedRoutes } from 'hono/route';
 import { secureHeaders } from 'hono/secure-headers';
+import { timeout } from 'hono/timeout';
 import type { Logger } from 'pino';
 import type { Metrics } from '../infra/metrics.js';
 import type { AppEnv } from './context.js';
@@ -13,6 +14,7 @@ import { healthRoutes, metricsRoutes, type Readiness } from './routes/health.js'
 import { createRouter } from './validation.js';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
+export const REQUEST_TIMEOUT_MS = 15_000;
 
 export interface AppDeps {
   logger: Logger;
@@ -82,6 +84,11 @@ export function createApp(deps: AppDeps) {
     );
   }
   if (deps.limitByIp) app.use(deps.limitByIp);
+  // A request stuck on a backing service answers 503 instead of holding the connection forever.
+  app.use(
+    '/v1/*',
+    timeout(REQUEST_TIMEOUT_MS, () => new HTTPException(503, { message: 'The request timed out' })),
+  );
   app.use(
     bodyLimit({
       maxSize: BODY_LIMIT_BYTES,
@@ -105,6 +112,9 @@ export function createApp(deps: AppDeps) {
   app.onError((error, c) => {
     if (error instanceof ApiError) {
       return c.json(errorBody(error.code, error.message, error.details), error.status);
+    }
+    if (error instanceof HTTPException && error.status === 503) {
+      return c.json(errorBody('UNAVAILABLE', error.message), 503);
     }
     if (error instanceof HTTPException && error.status < 500) {
       // Hono raises these for malformed JSON and similar client faults.

@@ -31,10 +31,12 @@ export function createKafka({ brokers, clientId, logger }: KafkaOptions): Kafka 
 }
 
 /**
- * A metadata round trip on a short-lived admin client: an open port is not enough to call a broker
+ * Kafka is ready when publishing is not failing (this process's relay circuit, when it runs one)
+ * and a metadata round trip on a short-lived admin client: an open port is not enough to call a broker
  * ready, a metadata answer is.
  */
-export function pingKafka(kafka: Kafka): Promise<unknown> {
+export async function pingKafka(kafka: Kafka, circuitOpen?: () => boolean): Promise<unknown> {
+  if (circuitOpen?.()) throw new Error('circuit open: publishing to Kafka keeps failing');
   return withAdmin(kafka, (admin) => admin.describeCluster());
 }
 
