@@ -21,7 +21,8 @@ export async function createStack(overrides: Record<string, string> = {}) {
     ...serviceEnv({ ...services(), databaseUrl: db.url }),
     JWT_SECRET: TEST_JWT_SECRET,
     CODE_HASH_SECRET: TEST_CODE_SECRET,
-    QUEUE_PREFIX: uniqueName('test'),
+    // A Redis Cluster hash tag, as a clustered deployment would use: every suite runs with one.
+    QUEUE_PREFIX: `{${uniqueName('test')}}`,
     JOB_BACKOFF_MS: '50',
     RATE_LIMIT_MAX: '0',
     LOG_LEVEL: 'silent',
