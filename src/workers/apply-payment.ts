@@ -104,8 +104,8 @@ export function applyPaymentEvents(
       tx,
       `update payment_events e set applied_at = ?, outcome = x.outcome
          from jsonb_to_recordset(?::jsonb) as x(id uuid, outcome text)
-        where e.event_id = x.id`,
-      [now, json(result.applied.map((a) => ({ id: a.eventId, outcome: a.outcome })))],
+        where e.order_id = ? and e.applied_at is null and e.event_id = x.id`,
+      [now, json(result.applied.map((a) => ({ id: a.eventId, outcome: a.outcome }))), orderId],
     );
     return result;
   });

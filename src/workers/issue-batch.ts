@@ -12,7 +12,7 @@ import {
 } from '../domain/index.js';
 import { insertOutbox } from '../infra/db/outbox.js';
 import { COUPON_COLUMNS, POLICY_COLUMNS, toCoupon, toPolicy } from '../infra/db/rows.js';
-import { json, query } from '../infra/db/sql.js';
+import { json, pgArray, query } from '../infra/db/sql.js';
 import type { IssueJobData } from '../infra/queue/jobs.js';
 
 export interface IssueRequest {
@@ -149,10 +149,10 @@ async function lockPolicies(tx: EntityManager, ids: string[]): Promise<Map<strin
     tx,
     `select ${POLICY_COLUMNS}
        from coupon_policies p
-      where p.id in (select value::uuid from jsonb_array_elements_text(?::jsonb))
+      where p.id = any(?::uuid[])
       order by p.id
         for update`,
-    [json(valid)],
+    [pgArray(valid)],
   );
   return new Map(rows.map((row) => [row.id as string, toPolicy(row as never)]));
 }
@@ -162,8 +162,8 @@ async function couponsOfJobs(tx: EntityManager, jobIds: string[]): Promise<Map<s
     tx,
     `select ${COUPON_COLUMNS}
        from coupons c
-      where c.issue_job_id in (select jsonb_array_elements_text(?::jsonb))`,
-    [json(jobIds)],
+      where c.issue_job_id = any(?::text[])`,
+    [pgArray(jobIds)],
   );
   return new Map(rows.map((row) => [row.issueJobId as string, toCoupon(row as never)]));
 }
@@ -183,13 +183,16 @@ async function countUserCoupons(
     }
   }
   if (pairs.size === 0) return new Map();
+  const values = [...pairs.values()];
+  // Both lists as arrays: the (policy_id, user_id, user_slot) index answers; pairs outside the
+  // batch that the cross product also matches are counted too, and never looked up.
   const rows = await query<{ policyId: string; userId: string; n: number }>(
     tx,
     `select c.policy_id as "policyId", c.user_id as "userId", count(*)::int as n
        from coupons c
-       join jsonb_to_recordset(?::jsonb) as x(p uuid, u text) on c.policy_id = x.p and c.user_id = x.u
+      where c.policy_id = any(?::uuid[]) and c.user_id = any(?::text[])
       group by c.policy_id, c.user_id`,
-    [json([...pairs.values()])],
+    [pgArray([...new Set(values.map((v) => v.p))]), pgArray([...new Set(values.map((v) => v.u))])],
   );
   return new Map(rows.map((row) => [`${row.policyId}\n${row.userId}`, row.n]));
 }

@@ -9,3 +9,10 @@ export function query<T>(em: EntityManager, sql: string, params: unknown[] = [])
 }
 
 export const json = (value: unknown): string => JSON.stringify(value);
+
+/**
+ * A PostgreSQL array literal for `= any(?::text[])`: unlike a JSON list unpacked in SQL, the planner
+ * knows its length, so it picks the index even on a table not yet analysed.
+ */
+export const pgArray = (values: readonly string[]): string =>
+  `{${values.map((value) => `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`;
