@@ -1,0 +1,120 @@
+import type { issuanceDrain, queueCeiling } from './scenarios/drain.js';
+import type { flashSale, httpIngress } from './scenarios/http.js';
+import type { payments } from './scenarios/payments.js';
+
+export interface Results {
+  queueCeiling: Awaited<ReturnType<typeof queueCeiling>>;
+  drain1: Awaited<ReturnType<typeof issuanceDrain>>;
+  drain2: Awaited<ReturnType<typeof issuanceDrain>>;
+  ingress: Awaited<ReturnType<typeof httpIngress>>;
+  flashSale: Awaited<ReturnType<typeof flashSale>>;
+  payments: Awaited<ReturnType<typeof payments>>;
+  rss: { apiMb: number; workerMb: number; perProcess: { name: string; peakRssMb: number }[] };
+}
+
+export interface Row {
+  scenario: string;
+  figure: string;
+  baseline: string;
+  ratio: string;
+  target: string;
+  met: boolean | null;
+}
+
+const n = (value: number) => Math.round(value).toLocaleString('en-US');
+const r = (value: number) => (value < 0.1 ? value.toFixed(3) : value.toFixed(2));
+const yes = (met: boolean | null) => (met === null ? '—' : met ? 'yes' : '**no**');
+
+export function rows(res: Results): Row[] {
+  const ceiling = res.queueCeiling.perSec;
+  const ratio1 = res.drain1.perSec / ceiling;
+  const ratio2 = res.drain2.perSec / ceiling;
+  const { api, bare } = res.ingress;
+  const fs = res.flashSale;
+  const pay = res.payments;
+  return [
+    {
+      scenario: '1. Queue ceiling: 20,000 no-op jobs, 1 process, concurrency 50',
+      figure: `${n(ceiling)} jobs/s`,
+      baseline: '—',
+      ratio: '—',
+      target: '—',
+      met: null,
+    },
+    {
+      scenario: '2. Issuance drain, 20,000 jobs, 1 worker process',
+      figure: `${n(res.drain1.perSec)} coupons/s, ${res.drain1.exact ? 'exact' : 'NOT EXACT'}`,
+      baseline: `ceiling ${n(ceiling)} jobs/s`,
+      ratio: r(ratio1),
+      target: '≥ 0.5, exact',
+      met: ratio1 >= 0.5 && res.drain1.exact,
+    },
+    {
+      scenario: '2. Issuance drain, 20,000 jobs, 2 worker processes',
+      figure: `${n(res.drain2.perSec)} coupons/s, ${res.drain2.exact ? 'exact' : 'NOT EXACT'}`,
+      baseline: `ceiling ${n(ceiling)} jobs/s`,
+      ratio: r(ratio2),
+      target: 'exact',
+      met: res.drain2.exact,
+    },
+    {
+      scenario: '3. HTTP ingress, POST /v1/issuances, 50 connections, 10 s',
+      figure: `${n(api.reqPerSec)} req/s, p50 ${api.p50Ms} ms, p99 ${api.p99Ms} ms`,
+      baseline: `bare queue.add ${n(bare.reqPerSec)} req/s, p50 ${bare.p50Ms} ms, p99 ${bare.p99Ms} ms (with body read: ${n(res.ingress.bareWithBody.reqPerSec)} req/s)`,
+      ratio: r(res.ingress.ratio),
+      target: '≥ 0.7, p99 ≤ 25 ms',
+      met: res.ingress.ratio >= 0.7 && api.p99Ms <= 25 && api.non2xx === 0 && api.errors === 0,
+    },
+    {
+      scenario: '4. Flash sale, 100,000 users, quota 10,000, api + 2 workers',
+      figure: `${fs.totalS.toFixed(1)} s (all answered in ${fs.ingressS.toFixed(1)} s), ${n(fs.policy?.issued ?? 0)} issued${fs.exact ? ', exact' : ', NOT EXACT'}`,
+      baseline: '—',
+      ratio: '—',
+      target: '≤ 20 s, exactly 10,000',
+      met: fs.totalS <= 20 && fs.exact,
+    },
+    {
+      scenario: '5. Payments, 10,000 PAYMENT_COMPLETED → USED, bridge + 2 workers',
+      figure: `${n(pay.system.perSec)} events/s`,
+      baseline: `bare consumer ${n(pay.bare.perSec)} msgs/s`,
+      ratio: r(pay.ratio),
+      target: '≥ 0.3',
+      met: pay.ratio >= 0.3 && pay.exact,
+    },
+    {
+      scenario: '6. Peak RSS, api process (largest)',
+      figure: `${n(res.rss.apiMb)} MB`,
+      baseline: '—',
+      ratio: '—',
+      target: '≤ 200 MB',
+      met: res.rss.apiMb <= 200,
+    },
+    {
+      scenario: '6. Peak RSS, worker process (largest)',
+      figure: `${n(res.rss.workerMb)} MB`,
+      baseline: '—',
+      ratio: '—',
+      target: '≤ 250 MB',
+      met: res.rss.workerMb <= 250,
+    },
+  ];
+}
+
+export function markdown(
+  res: Results,
+  meta: { date: string; runId: string; totalS: number; node: string },
+): string {
+  const lines = [
+    `Run ${meta.runId} on ${meta.date}: ${meta.totalS.toFixed(0)} s in all, Node ${meta.node}.`,
+    '',
+    '| scenario | figure | baseline (same run) | ratio | target | met? |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows(res).map(
+      (row) =>
+        `| ${row.scenario} | ${row.figure} | ${row.baseline} | ${row.ratio} | ${row.target} | ${yes(row.met)} |`,
+    ),
+    '',
+    `Peak RSS per process (MB): ${res.rss.perProcess.map((p) => `${p.name} ${n(p.peakRssMb)}`).join(', ')}.`,
+  ];
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,277 @@
+import { createHmac } from 'node:crypto';
+import autocannon from 'autocannon';
+import { jwtVerify, SignJWT } from 'jose';
+import { QUEUE_NAMES } from '../../src/infra/queue/queues.js';
+import {
+  type BenchContext,
+  failedReasons,
+  finishedJobs,
+  JWT_SECRET,
+  lastFinishedAt,
+  log,
+  REDIS_URL,
+  waitUntil,
+} from '../lib/context.js';
+import { type CpuProbe, procProbe, round, startCpu } from '../lib/cpu.js';
+import { assertAlive, type Proc, stopAll } from '../lib/proc.js';
+
+const key = new TextEncoder().encode(JWT_SECRET);
+
+/** Real HS256 user tokens signed with jose. */
+async function joseTokens(count: number, tag: string): Promise<string[]> {
+  return Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      new SignJWT({ role: 'user' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(`${tag}-${i}`)
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(key),
+    ),
+  );
+}
+
+const b64url = (text: string) => Buffer.from(text).toString('base64url');
+
+/**
+ * The same HS256 tokens jose makes, signed with node:crypto directly: 100,000 through jose's
+ * WebCrypto path take ~12 s of this 2-core machine, this takes under one. Checked against jose.
+ */
+async function fastTokens(count: number, tag: string): Promise<string[]> {
+  const header = b64url(JSON.stringify({ alg: 'HS256' }));
+  const iat = Math.floor(Date.now() / 1000);
+  const tokens = Array.from({ length: count }, (_, i) => {
+    const payload = b64url(
+      JSON.stringify({ role: 'user', sub: `${tag}-${i}`, iat, exp: iat + 3600 }),
+    );
+    const signature = createHmac('sha256', JWT_SECRET)
+      .update(`${header}.${payload}`)
+      .digest('base64url');
+    return `${header}.${payload}.${signature}`;
+  });
+  const { payload } = await jwtVerify(tokens[count - 1]!, key, { algorithms: ['HS256'] });
+  if (payload.sub !== `${tag}-${count - 1}`) throw new Error('fast tokens do not verify with jose');
+  return tokens;
+}
+
+interface Load {
+  url: string;
+  policyId: string;
+  tokens: string[];
+  connections: number;
+  durationS?: number;
+  amount?: number;
+}
+
+/**
+ * autocannon with one token and body per request, rotating through `tokens` in order. `onAnswer`
+ * sees every response: autocannon itself only notices the end at its next 1 s tick.
+ */
+function cannon(
+  { url, policyId, tokens, connections, durationS, amount }: Load,
+  onAnswer?: () => void,
+) {
+  let next = 0;
+  const body = JSON.stringify({ policyId });
+  return autocannon({
+    url,
+    connections,
+    ...(amount !== undefined ? { amount } : { duration: durationS ?? 10 }),
+    timeout: 30,
+    headers: { 'content-type': 'application/json' },
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/issuances',
+        setupRequest: (request) => {
+          const token = tokens[next++ % tokens.length]!;
+          request.headers = { ...request.headers, authorization: `Bearer ${token}` };
+          request.body = body;
+          return request;
+        },
+        ...(onAnswer && { onResponse: onAnswer }),
+      },
+    ],
+  });
+}
+
+function summary(result: autocannon.Result) {
+  return {
+    reqPerSec: round(result['2xx'] / result.duration, 0),
+    ok2xx: result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    maxMs: result.latency.max,
+    durationS: result.duration,
+    statusCodes: result.statusCodeStats ?? {},
+  };
+}
+
+const WARMUP_S = 2;
+
+async function ingressRun(
+  ctx: BenchContext,
+  label: string,
+  start: () => Promise<{ proc: Proc; url: string }>,
+  load: Omit<Load, 'url'>,
+  prefix: string,
+  probes: CpuProbe[],
+) {
+  const { proc, url } = await start();
+  try {
+    await cannon({ ...load, url, durationS: WARMUP_S });
+    const cpu = startCpu([procProbe(proc), ...probes]);
+    const result = await cannon({ ...load, url });
+    const cpuPercent = cpu.end();
+    assertAlive([proc]);
+    const figures = { ...summary(result), cpuPercent };
+    log(
+      `ingress ${label}: ${figures.reqPerSec} req/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, non-2xx ${figures.non2xx}`,
+    );
+    return figures;
+  } finally {
+    await stopAll([proc]);
+    // Workers are off in this scenario: the accumulated jobs are thrown away.
+    await ctx.deleteKeys(prefix);
+  }
+}
+
+/** Scenario 3: POST /v1/issuances of the api role versus a bare enqueue route, 50 connections. */
+export async function httpIngress(ctx: BenchContext, durationS: number, probes: CpuProbe[]) {
+  const policyId = await ctx.insertPolicy('s3 ingress', 1_000_000);
+  const tokens = await joseTokens(300, 's3-user');
+  const load = { policyId, tokens, connections: 50, durationS };
+
+  const bareRun = (parseBody: boolean) => {
+    const label = parseBody ? 'bare-enqueue+body' : 'bare-enqueue';
+    const prefix = ctx.name(`s3-${label}`);
+    return ingressRun(
+      ctx,
+      label,
+      async () => {
+        const { proc, ready } = await ctx.startBaseline(`s3 ${label}`, 'bench/bare-enqueue.ts', {
+          REDIS_URL,
+          QUEUE_PREFIX: prefix,
+          BARE_PARSE_BODY: parseBody ? '1' : '0',
+        });
+        return { proc, url: `http://127.0.0.1:${ready.port}` };
+      },
+      load,
+      prefix,
+      probes,
+    );
+  };
+  // The baseline of the ratio: a route that only does `queue.add`.
+  const bare = await bareRun(false);
+  // Informational: the same plus reading the JSON body, to separate framework cost from ours.
+  const bareWithBody = await bareRun(true);
+  const apiPrefix = ctx.name('s3-api');
+  const api = await ingressRun(
+    ctx,
+    'api',
+    async () => {
+      const { proc, baseUrl } = await ctx.startService('s3 api', 'api', {
+        ROLES: 'api',
+        QUEUE_PREFIX: apiPrefix,
+      });
+      return { proc, url: baseUrl! };
+    },
+    load,
+    apiPrefix,
+    probes,
+  );
+  return {
+    connections: 50,
+    durationS,
+    users: tokens.length,
+    api,
+    bare,
+    bareWithBody,
+    ratio: round(api.reqPerSec / bare.reqPerSec),
+    ratioToBareWithBody: round(api.reqPerSec / bareWithBody.reqPerSec),
+  };
+}
+
+/**
+ * Scenario 4: `users` distinct users each POST once for a policy of quota `quota`, 100 connections,
+ * against an api process with 2 worker processes; timed from the first request to the finish of
+ * the last job, then checked exactly.
+ */
+export async function flashSale(
+  ctx: BenchContext,
+  users: number,
+  quota: number,
+  probes: CpuProbe[],
+) {
+  const prefix = ctx.name('s4');
+  const connections = 100;
+  const policyId = await ctx.insertPolicy('s4 flash sale', quota);
+  // Spare tokens: autocannon builds one request ahead per connection that it never sends.
+  const tokens = await fastTokens(users + connections * 2, 's4-user');
+  const procs: Proc[] = [];
+  const queue = ctx.issuanceQueue(prefix);
+  try {
+    const started = await Promise.all([
+      ctx.startService('s4 api', 'api', { ROLES: 'api', QUEUE_PREFIX: prefix }),
+      ctx.startService('s4 worker-1', 'worker', { ROLES: 'worker', QUEUE_PREFIX: prefix }),
+      ctx.startService('s4 worker-2', 'worker', { ROLES: 'worker', QUEUE_PREFIX: prefix }),
+    ]);
+    procs.push(...started.map((s) => s.proc));
+    const url = started[0].baseUrl!;
+    const cpu = startCpu([...procs.map(procProbe), ...probes]);
+    const startedAt = Date.now();
+    let answeredAt = startedAt;
+    const result = await cannon({ url, policyId, tokens, connections, amount: users }, () => {
+      answeredAt = Date.now();
+    });
+    const counts = await waitUntil(
+      `${users} finished flash-sale jobs`,
+      async () => {
+        const c = await finishedJobs(queue);
+        return c.completed + c.failed >= result['2xx'] ? c : undefined;
+      },
+      { timeoutMs: 180_000, everyMs: 20, alive: procs },
+    );
+    const cpuPercent = cpu.end();
+    const endedAt = await lastFinishedAt(ctx.redis, prefix, QUEUE_NAMES.issuance);
+    const warnings = procs.reduce((sum, p) => sum + p.warnings, 0);
+    await stopAll(procs);
+    const [policy] = await ctx.policyFigures([policyId]);
+    const reasons = await failedReasons(ctx.redis, prefix, QUEUE_NAMES.issuance);
+    const ingress = summary(result);
+    const exact =
+      ingress.ok2xx === users &&
+      policy?.issued === quota &&
+      policy.coupons === quota &&
+      policy.users === quota &&
+      counts.completed === quota &&
+      counts.failed === users - quota &&
+      reasons.QUOTA_EXHAUSTED === users - quota;
+    const figures = {
+      users,
+      quota,
+      connections,
+      totalS: round((Math.max(endedAt, answeredAt) - startedAt) / 1000),
+      ingressS: round((answeredAt - startedAt) / 1000),
+      ingress,
+      completed: counts.completed,
+      failed: counts.failed,
+      failedReasons: reasons,
+      policy,
+      exact,
+      warningLines: warnings,
+      cpuPercent,
+    };
+    log(
+      `flash sale: ${figures.totalS} s (ingress ${figures.ingressS} s), issued ${policy?.issued}, exact: ${exact}`,
+    );
+    return figures;
+  } finally {
+    await stopAll(procs);
+    await queue.close();
+    await ctx.deleteKeys(prefix);
+  }
+}
