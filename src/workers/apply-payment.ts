@@ -12,7 +12,7 @@ import {
   lockOrderCoupons,
   saveChanges,
 } from '../infra/db/coupon-changes.js';
-import { json, query } from '../infra/db/sql.js';
+import { json, pgArray, query } from '../infra/db/sql.js';
 
 const ACTOR = 'system:payment';
 
@@ -46,7 +46,8 @@ function decide(
 }
 
 /**
- * Applies every pending payment event of an order, oldest offset first, in one transaction.
+ * Applies every pending payment event of these orders, each order's oldest offset first, in one
+ * transaction (a group of payment jobs commits together, as issuance does).
  *
  * Whichever worker gets an order's job first applies all events recorded so far; the bridge records
  * an event before it reads the next one of the same partition, so when event N's job runs, events
@@ -55,34 +56,45 @@ function decide(
  */
 export function applyPaymentEvents(
   em: EntityManager,
-  orderId: string,
+  orderIds: string[],
   now: Date,
-): Promise<PaymentResult> {
+): Promise<Map<string, PaymentResult>> {
   return em.transactional(async (tx) => {
-    const pending = await query<PendingEvent>(
-      tx,
-      `select event_id as "eventId", event_type as type from payment_events
-        where order_id = ? and applied_at is null
-        order by kafka_partition, kafka_offset
-          for update`,
-      [orderId],
+    const results = new Map(
+      orderIds.map((id): [string, PaymentResult] => [id, { applied: [], policyIds: [] }]),
     );
-    const result: PaymentResult = { applied: [], policyIds: [] };
-    if (pending.length === 0) return result;
+    const pending = await query<PendingEvent & { orderId: string }>(
+      tx,
+      `select event_id as "eventId", event_type as type, order_id as "orderId" from payment_events
+        where order_id = any(?::text[]) and applied_at is null
+        order by order_id, kafka_partition, kafka_offset
+          for update`,
+      [pgArray(orderIds)],
+    );
+    if (pending.length === 0) return results;
 
-    const coupons = await lockOrderCoupons(tx, orderId);
-    const changes: Change[] = [];
+    const coupons = await lockOrderCoupons(tx, [...new Set(pending.map((e) => e.orderId))]);
+    // The order each coupon was locked for: a restore clears `orderId`, later events still apply.
+    const orderOf = new Map(coupons.map((locked) => [locked.coupon.id, locked.coupon.orderId]));
+    // A coupon may change twice in one call (COMPLETED then CANCELLED): its n-th change goes in the
+    // n-th round, so each conditional update sees the status the previous one left.
+    const rounds: Change[][] = [];
+    const changesOf = new Map<string, number>();
     for (const event of pending) {
+      const result = results.get(event.orderId) as PaymentResult;
+      const mine = coupons.filter((locked) => orderOf.get(locked.coupon.id) === event.orderId);
       const touched: string[] = [];
-      let outcome = coupons.length === 0 ? 'NO_COUPON' : 'NO_CHANGE';
-      for (const locked of coupons) {
-        const decision = decide(event, locked, orderId, now);
+      let outcome = mine.length === 0 ? 'NO_COUPON' : 'NO_CHANGE';
+      for (const locked of mine) {
+        const decision = decide(event, locked, event.orderId, now);
         if (!decision) continue;
         if (!decision.ok) {
           outcome = decision.code;
           continue;
         }
-        changes.push({
+        const n = changesOf.get(locked.coupon.id) ?? 0;
+        changesOf.set(locked.coupon.id, n + 1);
+        (rounds[n] ??= []).push({
           transition: decision.value,
           actor: ACTOR,
           reason: `${event.type} ${event.eventId}`,
@@ -99,22 +111,22 @@ export function applyPaymentEvents(
         couponIds: touched,
       });
     }
-    await saveChangesInOrder(tx, changes, now);
+    for (const round of rounds) await saveChanges(tx, round, now);
     await query(
       tx,
       `update payment_events e set applied_at = ?, outcome = x.outcome
          from jsonb_to_recordset(?::jsonb) as x(id uuid, outcome text)
-        where e.order_id = ? and e.applied_at is null and e.event_id = x.id`,
-      [now, json(result.applied.map((a) => ({ id: a.eventId, outcome: a.outcome }))), orderId],
+        where e.order_id = any(?::text[]) and e.applied_at is null and e.event_id = x.id`,
+      [
+        now,
+        json(
+          [...results.values()].flatMap((r) =>
+            r.applied.map((a) => ({ id: a.eventId, outcome: a.outcome })),
+          ),
+        ),
+        pgArray(orderIds),
+      ],
     );
-    return result;
+    return results;
   });
-}
-
-/**
- * One coupon may change twice in one call (COMPLETED then CANCELLED): each change is saved on its
- * own so the conditional update sees the status the previous one left.
- */
-async function saveChangesInOrder(tx: EntityManager, changes: Change[], now: Date): Promise<void> {
-  for (const change of changes) await saveChanges(tx, [change], now);
 }

@@ -4,17 +4,28 @@ import { type UsageJobData, usageJobSchema } from '../infra/queue/jobs.js';
 import { QUEUE_NAMES } from '../infra/queue/queues.js';
 import { createWorkerRedis } from '../infra/redis/connection.js';
 import { applyAction } from './apply-action.js';
-import { applyPaymentEvents } from './apply-payment.js';
+import { applyPaymentEvents, type PaymentResult } from './apply-payment.js';
+import { createBatcher } from './batcher.js';
 import type { WorkerDeps } from './deps.js';
 import { countOutcomes } from './job-metrics.js';
 import { parseJobData, settle } from './outcome.js';
 
-/** Each job is one transaction holding a connection: more in flight than the pool only queues. */
-const USAGE_CONCURRENCY = 50;
+/** Actions hold a connection each (more only queue for the pool); payments are gathered into groups. */
+const USAGE_CONCURRENCY = 200;
 
 /** Reserve, use, release, cancel and payment events: each a locked, audited status change. */
 export function startUsageWorker(deps: WorkerDeps): { close(): Promise<void> } {
   const { env, logger, orm, stats } = deps;
+  // Payment jobs commit in groups, like issuance: one transaction for every order in the group.
+  const payments = createBatcher<string, PaymentResult>({
+    maxSize: env.ISSUE_BATCH_MAX,
+    maxWaitMs: env.ISSUE_BATCH_WAIT_MS,
+    run: async (orderIds) => {
+      const results = await applyPaymentEvents(orm.em.fork(), [...new Set(orderIds)], new Date());
+      await stats.changed([...results.values()].flatMap((r) => r.policyIds));
+      return orderIds.map((id) => results.get(id) as PaymentResult);
+    },
+  });
   const connection = createWorkerRedis(env.REDIS_URL);
   const worker = new Worker<UsageJobData>(
     QUEUE_NAMES.usage,
@@ -22,8 +33,7 @@ export function startUsageWorker(deps: WorkerDeps): { close(): Promise<void> } {
       const data = parseJobData(usageJobSchema, job.data);
       const now = new Date();
       if (data.type === 'PAYMENT') {
-        const result = await applyPaymentEvents(orm.em.fork(), data.orderId, now);
-        await stats.changed(result.policyIds);
+        const result = await payments.submit(data.orderId);
         return { coupon: null, payment: result.applied };
       }
       const outcome = await applyAction(orm.em.fork(), data, now);
@@ -49,6 +59,7 @@ export function startUsageWorker(deps: WorkerDeps): { close(): Promise<void> } {
   return {
     async close() {
       await worker.close();
+      await payments.drain();
       await connection.quit();
     },
   };

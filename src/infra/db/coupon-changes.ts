@@ -9,7 +9,7 @@ import {
 } from '../../domain/index.js';
 import { insertOutbox } from './outbox.js';
 import { COUPON_COLUMNS, POLICY_COLUMNS, toCoupon, toPolicy } from './rows.js';
-import { json, query } from './sql.js';
+import { json, pgArray, query } from './sql.js';
 
 export interface LockedCoupon {
   coupon: Coupon;
@@ -36,28 +36,29 @@ export async function lockCoupon(
   return { coupon, policy: toPolicy(policy as never) };
 }
 
-/** Coupons of an order that a payment event can act on, locked. */
+/** Coupons of these orders that a payment event can act on, locked (in id order), with their terms. */
 export async function lockOrderCoupons(
   tx: EntityManager,
-  orderId: string,
+  orderIds: string[],
 ): Promise<LockedCoupon[]> {
   const rows = await query<Record<string, unknown>>(
     tx,
     `select ${COUPON_COLUMNS} from coupons c
-      where c.order_id = ? and c.status in ('RESERVED', 'USED') order by c.id for update`,
-    [orderId],
+      where c.order_id = any(?::text[]) and c.status in ('RESERVED', 'USED') order by c.id for update`,
+    [pgArray(orderIds)],
   );
-  const result: LockedCoupon[] = [];
-  for (const row of rows) {
-    const coupon = toCoupon(row as never);
-    const [policy] = await query<Record<string, unknown>>(
-      tx,
-      `select ${POLICY_COLUMNS} from coupon_policies p where p.id = ?`,
-      [coupon.policyId],
-    );
-    result.push({ coupon, policy: toPolicy(policy as never) });
-  }
-  return result;
+  if (rows.length === 0) return [];
+  const coupons = rows.map((row) => toCoupon(row as never));
+  const policies = await query<Record<string, unknown>>(
+    tx,
+    `select ${POLICY_COLUMNS} from coupon_policies p where p.id = any(?::uuid[])`,
+    [pgArray([...new Set(coupons.map((c) => c.policyId))])],
+  );
+  const byId = new Map(policies.map((row) => [row.id as string, toPolicy(row as never)]));
+  return coupons.map((coupon) => ({
+    coupon,
+    policy: byId.get(coupon.policyId) as LockedCoupon['policy'],
+  }));
 }
 
 export interface Change {
