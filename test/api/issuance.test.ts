@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, createStack, drained, policyBody, type Stack, user } from '../support/stack.js';
+import {
+  ADMIN,
+  createStack,
+  drained,
+  policyBody,
+  type Stack,
+  settledJob,
+  user,
+} from '../support/stack.js';
 
 type Res = Awaited<ReturnType<Stack['request']>>;
 
@@ -18,14 +26,7 @@ describe('issuance through the API and one in-process worker', () => {
   }
 
   /** Polls the job through the API until it is finished, as a client would. */
-  async function settled(jobId: string, as: [string, 'admin' | 'user']): Promise<Res['body']> {
-    for (;;) {
-      const res = await stack.request('GET', `/v1/jobs/${jobId}`, as);
-      expect(res.status).toBe(200);
-      if (res.body.state === 'completed' || res.body.state === 'failed') return res.body;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
+  const settled = (jobId: string, as: [string, 'admin' | 'user']) => settledJob(stack, jobId, as);
 
   async function issue(
     body: Record<string, unknown>,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, createStack, policyBody, type Stack, user } from '../support/stack.js';
+import { ADMIN, createStack, policyBody, type Stack, settledJob, user } from '../support/stack.js';
 
 type As = [string, 'admin' | 'user'];
 
@@ -21,14 +21,7 @@ describe('coupon usage: reserve, release, use, cancel, validate, statistics', ()
   });
   afterAll(() => stack.close());
 
-  async function settled(jobId: string, as: As) {
-    for (;;) {
-      const res = await stack.request('GET', `/v1/jobs/${jobId}`, as);
-      expect(res.status).toBe(200);
-      if (res.body.state === 'completed' || res.body.state === 'failed') return res.body;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
+  const settled = (jobId: string, as: [string, 'admin' | 'user']) => settledJob(stack, jobId, as);
 
   async function act(couponId: string, action: string, body: unknown, as: As) {
     const res = await stack.request('POST', `/v1/coupons/${couponId}/${action}`, as, body);

@@ -5,13 +5,12 @@ import {
   paymentMessage,
   reservedCoupon,
   sendPayments,
-  settledJob,
   testKafka,
   waitFor,
 } from '../support/payments.js';
 import { type ServiceProcess, startService } from '../support/process.js';
 import { uniqueName } from '../support/services.js';
-import { ADMIN, createStack, policyBody, type Stack } from '../support/stack.js';
+import { ADMIN, createStack, policyBody, type Stack, settledJob } from '../support/stack.js';
 
 /**
  * The whole path on the real broker: a separate producer writes payment events, the bridge process

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { expect } from 'vitest';
 import type { Stack } from './stack.js';
-import { ADMIN } from './stack.js';
+import { ADMIN, settledJob } from './stack.js';
 
 /** Polls a condition until it holds or the deadline passes (then fails naming what it awaited). */
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000) {
@@ -15,14 +15,6 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
 
 export function testKafka(brokers: string[]) {
   return new Kafka({ brokers, logLevel: logLevel.NOTHING, clientId: 'test' });
-}
-
-export async function settledJob(stack: Stack, jobId: string) {
-  for (;;) {
-    const res = await stack.request('GET', `/v1/jobs/${jobId}`, ADMIN);
-    if (res.body.state === 'completed' || res.body.state === 'failed') return res.body;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Issues a coupon to `userId` and reserves it for `orderId`, through the API and the workers. */

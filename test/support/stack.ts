@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino from 'pino';
+import { expect } from 'vitest';
 import { buildApi } from '../../src/api/build.js';
 import { type Env, parseEnv } from '../../src/infra/config/env.js';
 import { createQueues, type Queues } from '../../src/infra/queue/queues.js';
@@ -106,6 +107,20 @@ export async function drained(queue: Queue, expected: number, timeoutMs = 60_000
 }
 
 export const ADMIN: [string, 'admin'] = ['admin-1', 'admin'];
+
+/** Polls `GET /v1/jobs/:id` as a client would, until the job is completed or failed. */
+export async function settledJob(
+  stack: Stack,
+  jobId: string,
+  as: [string, 'admin' | 'user'] = ADMIN,
+) {
+  for (;;) {
+    const res = await stack.request('GET', `/v1/jobs/${jobId}`, as);
+    expect(res.status).toBe(200);
+    if (res.body.state === 'completed' || res.body.state === 'failed') return res.body;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 export const user = (id: string): [string, 'user'] => [id, 'user'];
 
 export function policyBody(overrides: Record<string, unknown> = {}) {
