@@ -21,6 +21,13 @@ const RUN_LIMIT_MS = 9.5 * 60_000;
 const STEP_LIMIT_MS = 30_000;
 const scale = Math.min(1, Math.max(0.01, Number(process.env.BENCH_SCALE ?? 1)));
 const count = (full: number) => Math.max(100, Math.round((full * scale) / 100) * 100);
+/** BENCH_ONLY=3,4: run just these scenarios, print their raw figures, write no results file. */
+const only = new Set(
+  (process.env.BENCH_ONLY ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean),
+);
 
 async function adminQuery(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: `${PG_URL}/postgres` });
@@ -136,6 +143,25 @@ async function scenarios(ctx: BenchContext, probes: CpuProbe[]): Promise<Results
   };
 }
 
+/** The scenarios named in BENCH_ONLY (payments reuse the coupons of the 2-worker drain). */
+async function someScenarios(ctx: BenchContext, probes: CpuProbe[]): Promise<unknown> {
+  const jobs = count(20_000);
+  const out: Record<string, unknown> = {};
+  if (only.has('1')) out.queueCeiling = await queueCeiling(ctx, jobs, probes);
+  if (only.has('2')) out.drain1 = await issuanceDrain(ctx, 'r1', jobs / 2, 1, probes);
+  if (only.has('2') || only.has('5')) {
+    const drain2 = await issuanceDrain(ctx, 'r2', jobs / 2, 2, probes);
+    if (only.has('2')) out.drain2 = drain2;
+    if (only.has('5')) out.payments = await payments(ctx, drain2.policyIds[0]!, jobs / 2, probes);
+  }
+  if (only.has('3')) out.ingress = await httpIngress(ctx, scale < 1 ? 3 : 10, probes);
+  if (only.has('4')) out.flashSale = await flashSale(ctx, count(100_000), count(10_000), probes);
+  out.peakRssMb = Object.fromEntries(
+    allProcs().map((p) => [p.name, round(p.final?.peakRssMb ?? Number.NaN, 1)]),
+  );
+  return out;
+}
+
 async function main(): Promise<number> {
   const began = Date.now();
   const ctx = new BenchContext();
@@ -153,6 +179,11 @@ async function main(): Promise<number> {
   log(`run ${ctx.runId}${scale < 1 ? ` at scale ${scale}` : ''}`);
   try {
     const probes = await Promise.race([setUp(ctx), aborted]);
+    if (only.size > 0) {
+      const partial = await Promise.race([someScenarios(ctx, probes), aborted]);
+      console.log(JSON.stringify(partial, null, 2));
+      return 0;
+    }
     const results = await Promise.race([scenarios(ctx, probes), aborted]);
     const totalS = (Date.now() - began) / 1000;
     const date = new Date().toISOString().slice(0, 10);

@@ -1,5 +1,4 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
@@ -10,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../infra/metrics.js';
 import type { AppEnv } from './context.js';
 import { ApiError, errorBody, isUnavailable } from './errors.js';
+import { readBody } from './middleware/body.js';
 import { healthRoutes, metricsRoutes, type Readiness } from './routes/health.js';
 import { createRouter } from './validation.js';
 
@@ -90,10 +90,9 @@ export function createApp(deps: AppDeps) {
     timeout(REQUEST_TIMEOUT_MS, () => new HTTPException(503, { message: 'The request timed out' })),
   );
   app.use(
-    bodyLimit({
-      maxSize: BODY_LIMIT_BYTES,
-      onError: (c) => c.json(errorBody('PAYLOAD_TOO_LARGE', 'The body is over 64 KiB'), 413),
-    }),
+    readBody(BODY_LIMIT_BYTES, (c) =>
+      c.json(errorBody('PAYLOAD_TOO_LARGE', 'The body is over 64 KiB'), 413),
+    ),
   );
   app.route('/', healthRoutes(deps.readiness));
   if (deps.metrics) app.route('/', metricsRoutes(deps.metrics));

@@ -94,7 +94,8 @@ export function applyPaymentEvents(
         }
         const n = changesOf.get(locked.coupon.id) ?? 0;
         changesOf.set(locked.coupon.id, n + 1);
-        (rounds[n] ??= []).push({
+        rounds[n] ??= [];
+        rounds[n].push({
           transition: decision.value,
           actor: ACTOR,
           reason: `${event.type} ${event.eventId}`,

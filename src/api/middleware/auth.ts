@@ -1,5 +1,5 @@
+import { createVerifier, TokenError } from 'fast-jwt';
 import type { MiddlewareHandler } from 'hono';
-import { errors as joseErrors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import type { AppEnv, Principal } from '../context.js';
 import { ApiError } from '../errors.js';
@@ -11,19 +11,20 @@ const claimsSchema = z.object({
 
 /**
  * Verifies `Authorization: Bearer <JWT>`: HS256 only (so `alg: none` and algorithm swaps fail), `exp`
- * honoured, `sub` and `role` required.
+ * and `nbf` honoured, `sub` and `role` required. fast-jwt verifies with node:crypto synchronously;
+ * a WebCrypto verification (jose) cost about a sixth of an enqueue request's CPU.
  */
 export function authenticate(jwtSecret: string): MiddlewareHandler<AppEnv> {
-  const key = new TextEncoder().encode(jwtSecret);
+  const verify = createVerifier({ key: jwtSecret, algorithms: ['HS256'] });
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/i.exec(header);
     if (!match?.[1]) throw new ApiError('UNAUTHORIZED', 'A bearer token is required');
     let payload: unknown;
     try {
-      ({ payload } = await jwtVerify(match[1], key, { algorithms: ['HS256'] }));
+      payload = verify(match[1]);
     } catch (error) {
-      const expired = error instanceof joseErrors.JWTExpired;
+      const expired = error instanceof TokenError && error.code === TokenError.codes.expired;
       throw new ApiError(
         'UNAUTHORIZED',
         expired ? 'The token has expired' : 'The token is invalid',

@@ -1,0 +1,52 @@
+import type { IncomingMessage } from 'node:http';
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { AppEnv } from '../context.js';
+
+const WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+class TooLarge extends Error {}
+
+/** Reads a Node request stream whole, refusing it as soon as it passes `maxBytes`. */
+async function readIncoming(incoming: IncomingMessage, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of incoming as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw new TooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+/**
+ * Bounds every request body to `maxBytes` (else `onTooLarge`) and, when served by
+ * @hono/node-server, reads it straight from the Node stream into Hono's body cache. Hono's own
+ * `bodyLimit` and `c.req.json()` turn the request into a WHATWG Request with a web stream first,
+ * which costs about as much as the rest of an enqueue request; handlers and validators still call
+ * `c.req.json()` and get the cached text. Outside Node (`app.request` in tests) Hono's `bodyLimit`
+ * does the job.
+ */
+export function readBody(
+  maxBytes: number,
+  onTooLarge: (c: Context<AppEnv>) => Response,
+): MiddlewareHandler<AppEnv> {
+  const fallback = bodyLimit({ maxSize: maxBytes, onError: onTooLarge });
+  return async (c, next) => {
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    if (!incoming) return fallback(c, next);
+    if (!WITH_BODY.has(c.req.method)) return next();
+    const declared = Number(incoming.headers['content-length'] ?? 0);
+    if (declared > maxBytes) return onTooLarge(c);
+    let text: string;
+    try {
+      text = await readIncoming(incoming, maxBytes);
+    } catch (error) {
+      if (error instanceof TooLarge) return onTooLarge(c);
+      throw error;
+    }
+    // Hono keeps promises in its body cache, though the type names the values.
+    (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(text);
+    await next();
+  };
+}
