@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole system in the foreground: installs dependencies, brings up PostgreSQL, Redis and Kafka,
-# applies the migrations and runs every role on port 3000 (PORT overrides). Any variable of the
+# compiles the service (dist/), applies the migrations and runs every role on port 3000 (PORT overrides). Any variable of the
 # contract given in the environment overrides the development defaults. SIGTERM or Ctrl-C stops the
 # service, and the Kafka broker too when this script started it; PostgreSQL and Redis are shared
 # services and stay up.
@@ -19,7 +19,8 @@ export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:9092}"
 export PORT="${PORT:-3000}"
 export ROLES="${ROLES:-all}"
 
-node --import tsx src/infra/db/migrate.ts
+npm run --silent build
+node dist/infra/db/migrate.js
 
 child=
 stop() {
@@ -28,7 +29,7 @@ stop() {
   exit 0
 }
 trap stop TERM INT
-node --import tsx src/main.ts &
+node dist/main.js &
 child=$!
 wait "$child" || true
 child=

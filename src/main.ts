@@ -1,18 +1,12 @@
-import { serve } from '@hono/node-server';
 import type { Logger } from 'pino';
-import { buildApi } from './api/build.js';
 import { activeRoles, ConfigError, type Env, parseEnv } from './infra/config/env.js';
 import { createOrm } from './infra/db/orm.js';
 import { runChecks } from './infra/health.js';
 import { consumerLag, createKafka, pingKafka, withAdmin } from './infra/kafka/client.js';
-import { startOutboxRelay } from './infra/kafka/outbox-relay.js';
-import { startPaymentBridge } from './infra/kafka/payment-bridge.js';
 import { createLogger } from './infra/logger.js';
 import { createQueues } from './infra/queue/queues.js';
 import { createClientRedis, waitForRedis } from './infra/redis/connection.js';
 import { StatsCache } from './infra/redis/stats-cache.js';
-import { startScheduler } from './workers/scheduler.js';
-import { startWorkers } from './workers/start.js';
 
 const SHUTDOWN_LIMIT_MS = 10_000;
 
@@ -70,17 +64,22 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
   const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: 'coupon-service', logger });
 
   const stats = new StatsCache(redis, env.QUEUE_PREFIX);
+  // Each role's modules load only when the role runs: a worker process never loads the HTTP stack.
   if (roles.has('worker')) {
+    const { startWorkers } = await import('./workers/start.js');
     const workers = startWorkers({ env, logger, orm, stats, redis });
     closers.push(() => workers.close());
   }
   if (roles.has('scheduler')) {
+    const { startScheduler } = await import('./workers/scheduler.js');
     const scheduler = await startScheduler({ env, logger, orm, stats, redis });
     closers.push(() => scheduler.close());
   }
 
   let relayCircuitOpen: (() => boolean) | undefined;
   if (roles.has('bridge')) {
+    const { startOutboxRelay } = await import('./infra/kafka/outbox-relay.js');
+    const { startPaymentBridge } = await import('./infra/kafka/payment-bridge.js');
     // Neither waits for Kafka: a Kafka outage delays events and loses none, and the other roles of
     // this process keep serving meanwhile.
     const relay = startOutboxRelay({ orm, kafka, topic: env.KAFKA_COUPON_EVENTS_TOPIC, logger });
@@ -100,6 +99,8 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
   }
 
   if (roles.has('api')) {
+    const { serve } = await import('@hono/node-server');
+    const { buildApi } = await import('./api/build.js');
     const app = buildApi({
       env,
       logger,

@@ -115,7 +115,7 @@ export class BenchContext {
       const proc = spawnNode(
         name,
         kind,
-        'src/main.ts',
+        'dist/main.js',
         this.serviceEnv({ LOG_LEVEL: isApi ? 'warn' : 'info', PORT: String(port), ...extra }),
       );
       try {

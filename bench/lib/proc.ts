@@ -38,7 +38,7 @@ export function allProcs(): Proc[] {
   return [...finished, ...running];
 }
 
-/** Spawns `node --import tsx <script>` from the repository root with exactly `env` (plus PATH). */
+/** Spawns `node [--import tsx] <script>` from the repository root with exactly `env` (plus PATH). */
 export function spawnNode(
   name: string,
   kind: ProcKind,
@@ -48,7 +48,9 @@ export function spawnNode(
   if (closing) throw new Error(`${name}: not started, the run is stopping`);
   // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) go to every process started.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
+  // Compiled JavaScript runs as it is; TypeScript (the baselines) through tsx.
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...loader, script], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
