@@ -57,8 +57,14 @@ async function setUp(ctx: BenchContext): Promise<CpuProbe[]> {
     timeout: 240_000,
   });
   if (services.status !== 0) throw new Error(`scripts/services.sh failed (${services.status})`);
-  log('building the service (npm run build): the processes run dist/main.js, as scripts/start.sh does');
-  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit', timeout: 180_000 });
+  log(
+    'building the service (npm run build): the processes run dist/main.js, as scripts/start.sh does',
+  );
+  const build = spawnSync('npm', ['run', 'build'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    timeout: 180_000,
+  });
   if (build.status !== 0) throw new Error(`npm run build failed (${build.status})`);
   await adminQuery(`create database "${ctx.dbName}"`);
   const orm = await createOrm({ databaseUrl: ctx.databaseUrl, poolMax: 2 });

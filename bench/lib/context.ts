@@ -233,6 +233,18 @@ export class BenchContext {
   }
 
   /** Deletes every Redis key under `prefix` (SCAN + UNLINK, bounded). Returns how many. */
+  /** How many keys match `pattern` (SCAN). */
+  async countKeys(pattern: string): Promise<number> {
+    let cursor = '0';
+    let count = 0;
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
+      count += keys.length;
+      cursor = next;
+    } while (cursor !== '0');
+    return count;
+  }
+
   async deleteKeys(prefix: string): Promise<number> {
     let cursor = '0';
     let deleted = 0;

@@ -227,11 +227,13 @@ export async function flashSale(
     const result = await cannon({ url, policyId, tokens, connections, amount: users }, () => {
       answeredAt = Date.now();
     });
+    // Requests answered at intake (the policy sold out) left a verdict instead of a queued job.
+    const atIntake = await ctx.countKeys(`${prefix}:verdict:*`);
     const counts = await waitUntil(
       `${users} finished flash-sale jobs`,
       async () => {
         const c = await finishedJobs(queue);
-        return c.completed + c.failed >= result['2xx'] ? c : undefined;
+        return c.completed + c.failed + atIntake >= result['2xx'] ? c : undefined;
       },
       { timeoutMs: 180_000, everyMs: 20, alive: procs },
     );
@@ -248,8 +250,8 @@ export async function flashSale(
       policy.coupons === quota &&
       policy.users === quota &&
       counts.completed === quota &&
-      counts.failed === users - quota &&
-      reasons.QUOTA_EXHAUSTED === users - quota;
+      counts.failed + atIntake === users - quota &&
+      (reasons.QUOTA_EXHAUSTED ?? 0) + atIntake === users - quota;
     const figures = {
       users,
       quota,
@@ -259,6 +261,7 @@ export async function flashSale(
       ingress,
       completed: counts.completed,
       failed: counts.failed,
+      answeredAtIntake: atIntake,
       failedReasons: reasons,
       policy,
       exact,

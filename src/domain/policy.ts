@@ -193,6 +193,26 @@ export function couponExpiresAt(
  * How many of `requested` issuances the quota still allows: never negative and never more than
  * what remains, even if `issuedCount` has somehow overshot `totalQuantity`.
  */
+/**
+ * Whether a DIRECT policy turns every further request away with QUOTA_EXHAUSTED and nothing else:
+ * it is ACTIVE, in its window and has no coupon left. `totalQuantity` never changes and
+ * `issuedCount` never falls, so only a change of status or the end of the window alters the answer.
+ * A CODE policy never qualifies: a request naming it fails CODE_INVALID first.
+ */
+export function isSoldOut(
+  policy: Pick<
+    CouponPolicy,
+    'issueType' | 'status' | 'validFrom' | 'validUntil' | 'totalQuantity' | 'issuedCount'
+  >,
+  now: Date,
+): boolean {
+  return (
+    policy.issueType === 'DIRECT' &&
+    checkIssuable(policy, now) === null &&
+    grantCount(policy.totalQuantity, policy.issuedCount, 1) < 1
+  );
+}
+
 export function grantCount(totalQuantity: number, issuedCount: number, requested: number): number {
   return Math.max(0, Math.min(requested, totalQuantity - issuedCount));
 }

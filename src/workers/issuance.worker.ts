@@ -1,6 +1,7 @@
 import type { Coupon, Outcome } from '../domain/index.js';
 import { couponView } from '../infra/db/rows.js';
 import { issueJobSchema } from '../infra/queue/jobs.js';
+import { markSoldOut } from '../infra/redis/sold-out.js';
 import { createBatcher } from './batcher.js';
 import type { WorkerDeps } from './deps.js';
 import { type IssueRequest, issueBatch } from './issue-batch.js';
@@ -13,14 +14,18 @@ import { startQueueWorker } from './queue-worker.js';
  * after the commit.
  */
 export function startIssuanceWorker(deps: WorkerDeps): { close(): Promise<void> } {
-  const { env, orm, stats } = deps;
+  const { env, orm, stats, redis, logger } = deps;
   const batcher = createBatcher<IssueRequest, Outcome<Coupon>>({
     maxSize: env.ISSUE_BATCH_MAX,
     maxWaitMs: env.ISSUE_BATCH_WAIT_MS,
     run: async (requests) => {
-      const outcomes = await issueBatch(orm.em.fork(), requests, new Date());
+      const { outcomes, soldOut } = await issueBatch(orm.em.fork(), requests, new Date());
       await stats.changed(
         outcomes.flatMap((outcome) => (outcome.ok ? [outcome.value.policyId] : [])),
+      );
+      // After the commit, and best effort: without the mark, requests just keep reaching the worker.
+      await markSoldOut(redis, env.QUEUE_PREFIX, soldOut).catch((error: unknown) =>
+        logger.warn({ err: error }, 'could not mark sold-out policies'),
       );
       return outcomes;
     },

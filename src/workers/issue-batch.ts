@@ -5,6 +5,7 @@ import {
   type CouponPolicy,
   checkIssuance,
   couponEvent,
+  isSoldOut,
   newCoupon,
   type Outcome,
   ok,
@@ -48,11 +49,18 @@ interface CodeRow {
  * - the database refuses what the code must never do: `issued_count > total_quantity`, two coupons
  *   for one code, two coupons in one per-user slot, two coupons for one job.
  */
+export interface IssueBatchResult {
+  /** One per request, in order. */
+  outcomes: Outcome<Coupon>[];
+  /** Policies of the batch that were sold out at commit (see the domain's `isSoldOut`). */
+  soldOut: { id: string; validUntil: Date }[];
+}
+
 export async function issueBatch(
   em: EntityManager,
   requests: IssueRequest[],
   now: Date,
-): Promise<Outcome<Coupon>[]> {
+): Promise<IssueBatchResult> {
   return em.transactional(async (tx) => {
     const codes = await lockCodes(tx, requests);
     const policyIds = new Set<string>();
@@ -119,7 +127,10 @@ export async function issueBatch(
     }
 
     if (granted.length > 0) await writeIssued(tx, granted, now);
-    return outcomes;
+    const soldOut = [...policies.values()]
+      .filter((policy) => isSoldOut(policy, now))
+      .map(({ id, validUntil }) => ({ id, validUntil }));
+    return { outcomes, soldOut };
   });
 }
 

@@ -5,6 +5,7 @@ import {
   DEFAULT_MIN_ORDER_AMOUNT,
   DEFAULT_PER_USER_LIMIT,
   grantCount,
+  isSoldOut,
   type NewPolicyInput,
   newPolicy,
   policyInputProblems,
@@ -213,5 +214,22 @@ describe('grantCount', () => {
   it('checks a policy fixture', () => {
     const p = policy({ totalQuantity: 3, issuedCount: 2 });
     expect(grantCount(p.totalQuantity, p.issuedCount, 2)).toBe(1);
+  });
+});
+
+describe('isSoldOut', () => {
+  const full = { totalQuantity: 10, issuedCount: 10 };
+  it('holds for an ACTIVE DIRECT policy in its window with nothing left', () => {
+    expect(isSoldOut(policy(full), NOW)).toBe(true);
+    expect(isSoldOut(policy({ totalQuantity: 10, issuedCount: 11 }), NOW)).toBe(true);
+  });
+  it('does not hold while a coupon is left', () => {
+    expect(isSoldOut(policy({ totalQuantity: 10, issuedCount: 9 }), NOW)).toBe(false);
+  });
+  it('does not hold when the worker would answer something else first', () => {
+    expect(isSoldOut(policy({ ...full, status: 'INACTIVE' }), NOW)).toBe(false);
+    expect(isSoldOut(policy({ ...full, validUntil: at(-HOUR) }), NOW)).toBe(false);
+    expect(isSoldOut(policy({ ...full, validFrom: at(HOUR) }), NOW)).toBe(false);
+    expect(isSoldOut(policy({ ...full, issueType: 'CODE' }), NOW)).toBe(false);
   });
 });

@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import type { Redis } from 'ioredis';
 import { hashTypedCode } from '../../infra/codes.js';
 import { enqueueOnce, requestHash } from '../../infra/queue/enqueue.js';
 import { type IssueJobData, JOB_ID_PREFIX } from '../../infra/queue/jobs.js';
 import type { Queues } from '../../infra/queue/queues.js';
+import { recordVerdict } from '../../infra/queue/verdicts.js';
+import type { SoldOutGate } from '../../infra/redis/sold-out.js';
 import { ApiError } from '../errors.js';
 import { assertActsFor } from '../middleware/auth.js';
 import {
@@ -25,6 +28,7 @@ export function issuanceRoutes(deps: {
   redis: Redis;
   queuePrefix: string;
   codeHashSecret: string;
+  soldOut: SoldOutGate;
 }) {
   const router = createRouter();
   router.openapi(
@@ -34,7 +38,9 @@ export function issuanceRoutes(deps: {
       summary: 'Ask for a coupon; answered 202 with a job to poll',
       description:
         'Does not read the database: an unknown policy or code fails the job (POLICY_NOT_FOUND, ' +
-        'CODE_INVALID), not the request. The same Idempotency-Key and body answer the same job.',
+        'CODE_INVALID), not the request. The same Idempotency-Key and body answer the same job. ' +
+        'A request without Idempotency-Key for a DIRECT policy that has sold out is decided at ' +
+        'once: its job reads failed with QUOTA_EXHAUSTED.',
       security: bearer,
       request: { headers: idempotencyHeaders, body: jsonBody(issuanceBody) },
       responses: {
@@ -46,10 +52,24 @@ export function issuanceRoutes(deps: {
     async (c) => {
       const principal = c.get('principal');
       const body = c.req.valid('json');
+      const idempotencyKey = c.req.valid('header')['idempotency-key'];
       let data: IssueJobData;
       if ('policyId' in body) {
         const userId = body.userId ?? principal.sub;
         assertActsFor(principal, userId);
+        // A sold-out policy's answer is already known: no job, no transaction. Only without an
+        // Idempotency-Key, whose repeats must keep naming the one job a first request created.
+        if (idempotencyKey === undefined && (await deps.soldOut.soldOut(body.policyId))) {
+          const jobId = `${JOB_ID_PREFIX.issuance}${randomUUID()}`;
+          await recordVerdict(deps.redis, deps.queuePrefix, {
+            jobId,
+            actor: principal.sub,
+            code: 'QUOTA_EXHAUSTED',
+            message: 'The policy has no coupon left',
+            at: Date.now(),
+          });
+          return c.json({ jobId, statusUrl: `/v1/jobs/${jobId}` }, 202);
+        }
         data = {
           type: 'ISSUE',
           actor: principal.sub,
@@ -72,7 +92,7 @@ export function issuanceRoutes(deps: {
         keyPrefix: deps.queuePrefix,
         idPrefix: JOB_ID_PREFIX.issuance,
         actor: principal.sub,
-        idempotencyKey: c.req.valid('header')['idempotency-key'],
+        idempotencyKey,
         data,
       });
       if (!result.ok) {

@@ -1,7 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { JOB_ID_PREFIX, jobError } from '../../infra/queue/jobs.js';
 import type { Queues } from '../../infra/queue/queues.js';
+import { readVerdict, type Verdict } from '../../infra/queue/verdicts.js';
 import { ApiError } from '../errors.js';
 import { assertActsFor } from '../middleware/auth.js';
 import { bearer, commonErrors, json, notFound } from '../schemas/common.js';
@@ -28,7 +30,28 @@ function jobView(job: Job, raw: string) {
   };
 }
 
-export function jobRoutes({ queues }: { queues: Queues }) {
+/** A job decided at intake reads like a failed job. */
+function verdictView(verdict: Verdict) {
+  const at = new Date(verdict.at).toISOString();
+  return {
+    jobId: verdict.jobId,
+    type: 'ISSUE' as const,
+    state: 'failed' as const,
+    error: { code: verdict.code, message: verdict.message },
+    createdAt: at,
+    finishedAt: at,
+  };
+}
+
+export function jobRoutes({
+  queues,
+  redis,
+  queuePrefix,
+}: {
+  queues: Queues;
+  redis: Redis;
+  queuePrefix: string;
+}) {
   const router = createRouter();
   router.openapi(
     createRoute({
@@ -48,6 +71,13 @@ export function jobRoutes({ queues }: { queues: Queues }) {
           : undefined;
       const state = queue ? await queue.getJobState(jobId) : 'unknown';
       const job = queue && state !== 'unknown' ? await queue.getJob(jobId) : undefined;
+      if (!job && queue === queues.issuance) {
+        const verdict = await readVerdict(redis, queuePrefix, jobId);
+        if (verdict) {
+          assertActsFor(c.get('principal'), verdict.actor);
+          return c.json(verdictView(verdict), 200);
+        }
+      }
       if (!job) throw new ApiError('NOT_FOUND', 'No such job');
       assertActsFor(c.get('principal'), (job.data as { actor: string }).actor);
       return c.json(jobView(job as Job, state), 200);

@@ -41,10 +41,13 @@ export function policyRoutes({
   orm,
   codeHashSecret,
   stats,
+  statusChanged,
 }: {
   orm: Orm;
   codeHashSecret: string;
   stats: StatsCache;
+  /** Told after a status change committed (the intake's sold-out mark no longer holds). */
+  statusChanged: (policyId: string) => Promise<void>;
 }) {
   const router = createRouter();
 
@@ -122,6 +125,7 @@ export function policyRoutes({
         c.req.valid('json').status,
       );
       if (!policy) throw policyNotFound();
+      await statusChanged(policy.id);
       return c.json(policyView(policy), 200);
     },
   );

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Env } from '../../infra/config/env.js';
 import type { Orm } from '../../infra/db/orm.js';
 import type { Queues } from '../../infra/queue/queues.js';
+import { clearSoldOut, SoldOutGate } from '../../infra/redis/sold-out.js';
 import { StatsCache } from '../../infra/redis/stats-cache.js';
 import type { AppEnv } from '../context.js';
 import { authenticate } from '../middleware/auth.js';
@@ -37,7 +38,20 @@ export function mountV1(
   if (limitByUser) app.use('/v1/*', limitByUser);
   app.use('/v1/*', requireJsonBody);
   const stats = new StatsCache(redis, env.QUEUE_PREFIX);
-  app.route('/', policyRoutes({ orm, codeHashSecret: env.CODE_HASH_SECRET, stats }));
+  const soldOut = new SoldOutGate(redis, env.QUEUE_PREFIX);
+  app.route(
+    '/',
+    policyRoutes({
+      orm,
+      codeHashSecret: env.CODE_HASH_SECRET,
+      stats,
+      // Other API processes see the change within the gate's refresh period.
+      statusChanged: async (policyId) => {
+        await clearSoldOut(redis, env.QUEUE_PREFIX, policyId);
+        soldOut.forget(policyId);
+      },
+    }),
+  );
   app.route(
     '/',
     issuanceRoutes({
@@ -45,9 +59,10 @@ export function mountV1(
       redis,
       queuePrefix: env.QUEUE_PREFIX,
       codeHashSecret: env.CODE_HASH_SECRET,
+      soldOut,
     }),
   );
-  app.route('/', jobRoutes({ queues }));
+  app.route('/', jobRoutes({ queues, redis, queuePrefix: env.QUEUE_PREFIX }));
   app.route('/', couponRoutes({ orm }));
   app.route('/', couponActionRoutes({ orm, queues, redis, queuePrefix: env.QUEUE_PREFIX }));
 }
