@@ -8,16 +8,20 @@ const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as co
 export const jobCounterKey = (prefix: string) => `${prefix}:metrics:jobs`;
 
 /**
- * Counts a job that has reached its end: `completed`, or the failure code (a business code, or
- * INTERNAL once the retries are spent). Attempts that will be retried are not counted.
+ * Adds jobs that have reached their end, by outcome: `completed`, or the failure code (a business
+ * code, or INTERNAL once the retries are spent). Attempts that will be retried are not counted.
  */
-export async function countFinishedJob(
+export async function countFinishedJobs(
   redis: Redis,
   prefix: string,
   queue: string,
-  outcome: string,
+  counts: Map<string, number>,
 ) {
-  await redis.hincrby(jobCounterKey(prefix), `${queue}|${outcome}`, 1);
+  await Promise.all(
+    [...counts].map(([outcome, n]) =>
+      redis.hincrby(jobCounterKey(prefix), `${queue}|${outcome}`, n),
+    ),
+  );
 }
 
 export interface MetricsSources {

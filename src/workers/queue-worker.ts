@@ -32,7 +32,7 @@ export function startQueueWorker(
     stalledInterval: env.JOB_LOCK_MS,
     maxStalledCount: 10,
   });
-  countOutcomes(worker, deps);
+  const outcomes = countOutcomes(worker, deps);
   worker.on('failed', (job, error) => {
     if (error.name !== 'UnrecoverableError') {
       logger.warn(
@@ -46,6 +46,7 @@ export function startQueueWorker(
     async close() {
       await worker.close();
       await afterClose?.();
+      await outcomes.close();
       await connection.quit();
     },
   };

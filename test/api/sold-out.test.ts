@@ -97,10 +97,14 @@ describe('issuance intake of a sold-out policy', () => {
     // Counted like a failed job: every QUOTA_EXHAUSTED in the queue, plus this one.
     const total = await queuedJobs();
     const { failed = 0 } = await drained(stack.queues.issuance, total);
-    const metrics = await (await stack.app.request('/metrics')).text();
-    expect(metrics).toContain(
-      `coupon_jobs_total{queue="issuance",outcome="QUOTA_EXHAUSTED"} ${failed + 1}`,
-    );
+    // Workers add their counts every 200 ms: wait for them to land.
+    const line = `coupon_jobs_total{queue="issuance",outcome="QUOTA_EXHAUSTED"} ${failed + 1}`;
+    let metrics = '';
+    for (let i = 0; i < 100 && !metrics.includes(line); i++) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      metrics = await (await stack.app.request('/metrics')).text();
+    }
+    expect(metrics).toContain(line);
   });
 
   it('still queues a request with an Idempotency-Key, and answers it the same', async () => {

@@ -82,7 +82,7 @@ const envSchema = z.object({
   /** Key prefix for every queue key in Redis; use a hash tag such as `{coupon}` on Redis Cluster. */
   QUEUE_PREFIX: z.string().min(1).default('coupon'),
   /** Jobs a worker process holds at once; issuance jobs in flight are committed together. */
-  WORKER_CONCURRENCY: intFrom(1, 500),
+  WORKER_CONCURRENCY: intFrom(1, 1000),
   /** Largest group of issuance jobs committed in one PostgreSQL transaction. */
   ISSUE_BATCH_MAX: intFrom(1, 500),
   /** How long a worker gathers issuance jobs before committing them together. */

@@ -1,11 +1,29 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 /**
- * Runs one statement in the EntityManager's transaction. Bulk values travel as one JSON parameter
- * (`jsonb_to_recordset(?::jsonb)`), so a batch of any size is one round trip and one plan.
+ * Runs one statement in the EntityManager's transaction (if it has one). Bulk values travel as one
+ * JSON parameter (`jsonb_to_recordset(?::jsonb)`), so a batch of any size is one round trip and one
+ * plan. Parameters are sent to PostgreSQL as bind values: `em.execute` would first format them into
+ * the SQL text, escaping every character of a batch's JSON on the worker's CPU. Errors are converted
+ * as MikroORM converts its own (ConnectionException and the like).
  */
-export function query<T>(em: EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
-  return em.execute<T[]>(sql, params as never[]);
+export async function query<T>(
+  em: EntityManager,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  const statement = em
+    .getConnection()
+    .getKnex()
+    .raw(sql, params as never[]);
+  const transaction = em.getTransactionContext();
+  if (transaction) statement.transacting(transaction);
+  try {
+    const result = (await statement) as { rows: T[] };
+    return result.rows;
+  } catch (error) {
+    throw em.getDriver().convertException(error as Error);
+  }
 }
 
 export const json = (value: unknown): string => JSON.stringify(value);
