@@ -66,7 +66,7 @@ export function rows(res: Results): Row[] {
       met: res.ingress.ratio >= 0.7 && api.p99Ms <= 25 && api.non2xx === 0 && api.errors === 0,
     },
     {
-      scenario: '4. Flash sale, 100,000 users, quota 10,000, api + 2 workers',
+      scenario: `4. Flash sale, 100,000 users, quota 10,000, api (${fs.apiProcesses} processes) + ${fs.workers} worker${fs.workers === 1 ? '' : 's'}`,
       figure: `${fs.totalS.toFixed(1)} s (all answered in ${fs.ingressS.toFixed(1)} s), ${n(fs.policy?.issued ?? 0)} issued${fs.exact ? ', exact' : ', NOT EXACT'}`,
       baseline: '—',
       ratio: '—',

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { activeRoles, ConfigError, type Env, parseEnv } from './infra/config/env.js';
 import { createOrm } from './infra/db/orm.js';
@@ -98,7 +99,12 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
     closers.push(() => bridge.close());
   }
 
-  if (roles.has('api')) {
+  if (roles.has('api') && env.API_PROCESSES > 1 && cluster.isPrimary) {
+    const { startApiProcesses } = await import('./api-processes.js');
+    const api = await startApiProcesses(env.API_PROCESSES, logger);
+    // Stop accepting first, as a single api process does.
+    closers.push(() => api.close());
+  } else if (roles.has('api')) {
     const { serve } = await import('@hono/node-server');
     const { buildApi } = await import('./api/build.js');
     const app = buildApi({

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { CLOCK_TICKS, cpuTicks, type Proc } from './proc.js';
+import { CLOCK_TICKS, childPids, cpuTicks, type Proc } from './proc.js';
 
 /** A named set of processes whose CPU time is summed (e.g. every PostgreSQL backend). */
 export interface CpuProbe {
@@ -88,8 +88,9 @@ function machineBusyTicks(): number {
   return user + nice + system + irq + softirq + steal;
 }
 
+/** A started process with its children. */
 export function procProbe(proc: Proc): CpuProbe {
-  return { name: proc.name, pids: () => (proc.alive() ? [proc.pid] : []) };
+  return { name: proc.name, pids: () => (proc.alive() ? [proc.pid, ...childPids(proc.pid)] : []) };
 }
 
 /**

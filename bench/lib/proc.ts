@@ -124,6 +124,19 @@ export function assertAlive(procs: Proc[]): void {
   }
 }
 
+/** The direct children of a process (e.g. the api processes an API_PROCESSES primary forks). */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
 /** Peak resident set (VmHWM) and current RSS of a live process, in MB. */
 export function memoryMb(pid: number): { peakRssMb: number; rssMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -144,8 +157,10 @@ export async function stop(proc: Proc): Promise<void> {
   let cpuSeconds = Number.NaN;
   if (proc.alive()) {
     try {
-      peakRssMb = memoryMb(proc.pid).peakRssMb;
-      cpuSeconds = cpuTicks(proc.pid) / CLOCK_TICKS;
+      // A primary with api processes: the largest of them, and the CPU of all.
+      const family = [proc.pid, ...childPids(proc.pid)];
+      peakRssMb = Math.max(...family.map((pid) => memoryMb(pid).peakRssMb));
+      cpuSeconds = family.reduce((sum, pid) => sum + cpuTicks(pid), 0) / CLOCK_TICKS;
     } catch {
       // It exited between the check and the read.
     }

@@ -195,6 +195,11 @@ export async function httpIngress(ctx: BenchContext, durationS: number, probes: 
   };
 }
 
+/** The flash sale's api runs this many processes on its one port (API_PROCESSES). */
+const API_PROCESSES = Number(process.env.BENCH_API_PROCESSES ?? 2);
+/** …and this many worker processes. */
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
+
 /**
  * Scenario 4: `users` distinct users each POST once for a policy of quota `quota`, 100 connections,
  * against an api process with 2 worker processes; timed from the first request to the finish of
@@ -215,9 +220,14 @@ export async function flashSale(
   const queue = ctx.issuanceQueue(prefix);
   try {
     const started = await Promise.all([
-      ctx.startService('s4 api', 'api', { ROLES: 'api', QUEUE_PREFIX: prefix }),
-      ctx.startService('s4 worker-1', 'worker', { ROLES: 'worker', QUEUE_PREFIX: prefix }),
-      ctx.startService('s4 worker-2', 'worker', { ROLES: 'worker', QUEUE_PREFIX: prefix }),
+      ctx.startService('s4 api', 'api', {
+        ROLES: 'api',
+        QUEUE_PREFIX: prefix,
+        API_PROCESSES: String(API_PROCESSES),
+      }),
+      ...Array.from({ length: WORKERS }, (_, i) =>
+        ctx.startService(`s4 worker-${i + 1}`, 'worker', { ROLES: 'worker', QUEUE_PREFIX: prefix }),
+      ),
     ]);
     procs.push(...started.map((s) => s.proc));
     const url = started[0].baseUrl!;
@@ -256,6 +266,8 @@ export async function flashSale(
       users,
       quota,
       connections,
+      apiProcesses: API_PROCESSES,
+      workers: WORKERS,
       totalS: round((Math.max(endedAt, answeredAt) - startedAt) / 1000),
       ingressS: round((answeredAt - startedAt) / 1000),
       ingress,

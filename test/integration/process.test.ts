@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runToExit, serviceEnv, startService } from '../support/process.js';
 import {
@@ -39,6 +40,71 @@ describe('the program', () => {
       expect(code).toBe(0);
       expect(Date.now() - started).toBeLessThan(10_000);
     }
+  });
+
+  it('serves one port from API_PROCESSES api processes, replaces one that dies, and stops them all', async () => {
+    const service = await startService({
+      ...serviceEnv({ ...services(), databaseUrl: db.url }),
+      QUEUE_PREFIX: uniqueName('test'),
+      ROLES: 'api,worker',
+      API_PROCESSES: '2',
+    });
+    const linesOf = (msg: string) =>
+      service.logs
+        .filter((line) => line.includes(`"msg":"${msg}"`))
+        .map((line) => JSON.parse(line) as { pid: number });
+    const waitFor = async (what: string, done: () => boolean) => {
+      const deadline = Date.now() + 15_000;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    const primary = service.child.pid!;
+    const apiPids = () => linesOf('api listening').map((line) => line.pid);
+    const children = () =>
+      execFileSync('ps', ['--ppid', String(primary), '-o', 'pid='], { encoding: 'utf8' })
+        .split('\n')
+        .map((line) => Number(line.trim()))
+        .filter((pid) => apiPids().includes(pid));
+    const allHealthy = async () => {
+      for (let i = 0; i < 10; i++) {
+        const res = await fetch(`${service.baseUrl}/health`);
+        expect(res.status).toBe(200);
+      }
+    };
+    let pids: number[] = [];
+    try {
+      // The api processes log their own `started`; wait for the primary's.
+      await waitFor('the primary to start', () =>
+        linesOf('started').some((l) => l.pid === primary),
+      );
+      pids = children();
+      expect(pids).toHaveLength(2);
+      expect(pids).not.toContain(primary);
+      await allHealthy();
+      process.kill(pids[0]!, 'SIGKILL');
+      await waitFor('a replacement api process', () =>
+        children().some((pid) => !pids.includes(pid)),
+      );
+      await allHealthy();
+      pids = children();
+      expect(pids).toHaveLength(2);
+    } finally {
+      const started = Date.now();
+      const code = await service.stop('SIGTERM');
+      expect(code).toBe(0);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    }
+    const alive = pids.filter((pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    expect(alive).toEqual([]);
   });
 
   it.each([

@@ -77,6 +77,11 @@ const envSchema = z.object({
       .min(1, 'needs at least one role'),
   ),
   // Additions to the contract: knobs an operator tunes for the queues and workers.
+  /**
+   * API processes sharing PORT (node:cluster) when this process runs the api role: 1 serves in this
+   * process; N > 1 forks N api processes and keeps the other roles here.
+   */
+  API_PROCESSES: intFrom(1, 1),
   /** Consumer group of the payment bridge; every bridge process of one deployment shares it. */
   KAFKA_CONSUMER_GROUP: z.string().min(1).default('coupon-payment-bridge'),
   /** Key prefix for every queue key in Redis; use a hash tag such as `{coupon}` on Redis Cluster. */
