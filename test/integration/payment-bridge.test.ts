@@ -10,6 +10,7 @@ import { type PaymentBridge, startPaymentBridge } from '../../src/infra/kafka/pa
 import type { PaymentEvent } from '../../src/infra/kafka/payment-event.js';
 import { paymentJobId, type UsageJobData } from '../../src/infra/queue/jobs.js';
 import { createWorkerRedis } from '../../src/infra/redis/connection.js';
+import { applyPaymentEvents } from '../../src/workers/apply-payment.js';
 import {
   createTestDatabase,
   services,
@@ -103,7 +104,11 @@ describe('the payment bridge: Kafka → payment_events + usage queue', () => {
     const usageQueue = new Queue<UsageJobData>(uniqueName('usage'), { connection, prefix });
     queues.push(usageQueue);
     const { logger, lines } = capturedLogger();
-    const start = (q = usageQueue, effectTimeoutMs?: number) =>
+    const start = (
+      q = usageQueue,
+      effectTimeoutMs?: number,
+      apply?: (orderIds: string[]) => Promise<void>,
+    ) =>
       startPaymentBridge({
         kafka,
         orm: db.orm,
@@ -112,6 +117,7 @@ describe('the payment bridge: Kafka → payment_events + usage queue', () => {
         groupId,
         logger,
         effectTimeoutMs,
+        apply,
       });
     return { topic, groupId, usageQueue, lines, start };
   }
@@ -181,6 +187,56 @@ describe('the payment bridge: Kafka → payment_events + usage queue', () => {
         // A partition no event landed on has nothing to commit.
         expect(offset).toBe(high === '0' ? '-1' : high);
       }
+    } finally {
+      await bridge.close();
+    }
+  });
+
+  it('with `apply`, applies what it recorded itself and enqueues nothing', async () => {
+    const { topic, usageQueue, start } = setup();
+    const applied: string[][] = [];
+    const bridge = await start(usageQueue, undefined, async (orderIds) => {
+      applied.push(orderIds);
+      await applyPaymentEvents(db.orm.em.fork(), orderIds, new Date());
+    });
+    try {
+      const events = Array.from({ length: 5 }, () => paymentEvent());
+      await send(topic, events.map(asMessage));
+      await settled(bridge, topic, events.length);
+      expect(applied.flat().sort()).toEqual(events.map((e) => e.orderId).sort());
+      const rows = await db.orm.em
+        .fork()
+        .execute<{ outcome: string; applied: boolean }[]>(
+          'select outcome, applied_at is not null as applied from payment_events where topic = ?',
+          [topic],
+        );
+      // No coupon is reserved for these orders: acknowledged, nothing changed.
+      expect(rows).toEqual(events.map(() => ({ outcome: 'NO_COUPON', applied: true })));
+      expect(await usageQueue.count()).toBe(0);
+    } finally {
+      await bridge.close();
+    }
+  });
+
+  it('hands recorded events to the workers as jobs when applying them fails', async () => {
+    const { topic, usageQueue, lines, start } = setup();
+    const bridge = await start(usageQueue, undefined, async () => {
+      throw new Error('database glitch');
+    });
+    try {
+      const events = Array.from({ length: 3 }, () => paymentEvent());
+      await send(topic, events.map(asMessage));
+      await settled(bridge, topic, events.length);
+      expect(await usageQueue.count()).toBe(events.length);
+      for (const event of events) {
+        expect((await usageQueue.getJob(paymentJobId(event.eventId)))?.data).toMatchObject({
+          type: 'PAYMENT',
+          orderId: event.orderId,
+        });
+      }
+      expect(lines.some((line) => String(line.msg).includes('handing them to the workers'))).toBe(
+        true,
+      );
     } finally {
       await bridge.close();
     }

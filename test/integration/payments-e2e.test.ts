@@ -126,7 +126,7 @@ describe('payments end to end on the real Kafka broker', () => {
     });
   });
 
-  it('applies COMPLETED then CANCELLED of one order in offset order, across two worker processes', async () => {
+  it('applies COMPLETED then CANCELLED of one order in offset order (bridge and two worker processes running)', async () => {
     const orders = Array.from({ length: 20 }, (_, i) => `order-seq-${i}`);
     const ids = await Promise.all(
       orders.map((order, i) => reservedCoupon(stack, policyId, `seq-${i}`, order)),

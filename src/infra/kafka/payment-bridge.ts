@@ -20,8 +20,14 @@ import {
 export interface PaymentBridgeOptions {
   kafka: Kafka;
   orm: Orm;
-  /** The usage queue; a PAYMENT job per recorded event. */
+  /** The usage queue; a PAYMENT job per recorded event that was not applied here. */
   usageQueue: Queue<UsageJobData>;
+  /**
+   * Applies every pending event of these orders (the usage worker's group commit). When given, the
+   * bridge applies each recorded chunk itself, in one transaction, and enqueues PAYMENT jobs only
+   * if that fails: a job per event between bridge and worker cost most of the payment path.
+   */
+  apply?: (orderIds: string[]) => Promise<void>;
   /** The payment topic; refused messages go to `<topic>.dlq`. */
   topic: string;
   /** @defaultValue 'coupon-payment-bridge' */
@@ -61,14 +67,14 @@ interface Recorded {
 }
 
 /**
- * Kafka → usage queue for payment events. A message's offset is committed only once its effect is
- * durable: the event is a row in `payment_events` (once per `eventId`) and a PAYMENT job in Redis
- * (once per job id), or the message is in the DLQ. Anything failing in between throws, and kafkajs
+ * Kafka → coupons for payment events. A message's offset is committed only once its effect is
+ * durable: the event is a row in `payment_events` (once per `eventId`) and either applied (with
+ * `apply`) or a PAYMENT job in Redis (once per job id), or the message is in the DLQ. Anything failing in between throws, and kafkajs
  * fetches again from the last resolved offset; redelivery is harmless because both effects are
  * idempotent. Partitions run concurrently, messages of one partition strictly in offset order.
  */
 export async function startPaymentBridge(options: PaymentBridgeOptions): Promise<PaymentBridge> {
-  const { kafka, orm, usageQueue, topic, logger, effectTimeoutMs = 5000 } = options;
+  const { kafka, orm, usageQueue, topic, logger, apply, effectTimeoutMs = 5000 } = options;
   const groupId = options.groupId ?? 'coupon-payment-bridge';
   const dlqTopic = `${topic}.dlq`;
   const log = logger.child({ component: 'payment-bridge', topic, groupId });
@@ -141,6 +147,19 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
       [json(rows), topic, partition],
     );
     if (pending.length === 0) return;
+    if (apply) {
+      // Recorded first, so applying is the same, idempotent step a worker would take: events
+      // still pending (this chunk's and any older ones of these orders) in offset order.
+      try {
+        await apply([...new Set(pending.map((event) => event.orderId))]);
+        return;
+      } catch (error) {
+        log.warn(
+          { err: error, partition, events: pending.length },
+          'could not apply recorded payment events; handing them to the workers',
+        );
+      }
+    }
     await usageQueue.addBulk(
       pending.map(({ eventId, orderId }) => ({
         name: 'job',
