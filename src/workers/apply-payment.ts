@@ -75,14 +75,18 @@ export function applyPaymentEvents(
 
     const coupons = await lockOrderCoupons(tx, [...new Set(pending.map((e) => e.orderId))]);
     // The order each coupon was locked for: a restore clears `orderId`, later events still apply.
-    const orderOf = new Map(coupons.map((locked) => [locked.coupon.id, locked.coupon.orderId]));
+    const ofOrder = new Map<string, LockedCoupon[]>();
+    for (const locked of coupons) {
+      const orderId = locked.coupon.orderId ?? '';
+      ofOrder.set(orderId, [...(ofOrder.get(orderId) ?? []), locked]);
+    }
     // A coupon may change twice in one call (COMPLETED then CANCELLED): its n-th change goes in the
     // n-th round, so each conditional update sees the status the previous one left.
     const rounds: Change[][] = [];
     const changesOf = new Map<string, number>();
     for (const event of pending) {
       const result = results.get(event.orderId) as PaymentResult;
-      const mine = coupons.filter((locked) => orderOf.get(locked.coupon.id) === event.orderId);
+      const mine = ofOrder.get(event.orderId) ?? [];
       const touched: string[] = [];
       let outcome = mine.length === 0 ? 'NO_COUPON' : 'NO_CHANGE';
       for (const locked of mine) {
