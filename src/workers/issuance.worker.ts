@@ -35,7 +35,11 @@ export function startIssuanceWorker(deps: WorkerDeps): { close(): Promise<void> 
     concurrency: env.WORKER_CONCURRENCY,
     process: async (job) => {
       const data = parseJobData(issueJobSchema, job.data);
-      const outcome = await batcher.submit({ jobId: job.id as string, data });
+      const outcome = await batcher.submit({
+        jobId: job.id as string,
+        data,
+        firstRun: job.attemptsStarted <= 1,
+      });
       return settle(outcome, (coupon) => ({ coupon: couponView(coupon) }));
     },
     afterClose: () => batcher.drain(),

@@ -19,6 +19,11 @@ import type { IssueJobData } from '../infra/queue/jobs.js';
 export interface IssueRequest {
   jobId: string;
   data: IssueJobData;
+  /**
+   * The job runs for the first time (BullMQ's `attemptsStarted` is 1), so it cannot have issued a
+   * coupon before and its earlier coupon is not looked up.
+   */
+  firstRun: boolean;
 }
 
 type Policy = CouponPolicy & { codesGenerated: number };
@@ -45,7 +50,9 @@ interface CodeRow {
  * - the policy rows are locked (`FOR UPDATE`, in id order, after the code rows in hash order, so
  *   two batches never deadlock), so counts read under the lock stay true until commit;
  * - a job that already issued (a retry after a crash between commit and acknowledgement) gets its
- *   coupon back, found by the unique `issue_job_id`;
+ *   coupon back, found by the unique `issue_job_id`. Only jobs started before are looked up; should
+ *   a job id ever be added afresh after its record expired, the unique `issue_job_id` refuses the
+ *   group, and its retry (a second start) finds the coupon;
  * - the database refuses what the code must never do: `issued_count > total_quantity`, two coupons
  *   for one code, two coupons in one per-user slot, two coupons for one job.
  */
@@ -71,7 +78,7 @@ export async function issueBatch(
     const policies = await lockPolicies(tx, [...policyIds]);
     const issuedBefore = await couponsOfJobs(
       tx,
-      requests.map((r) => r.jobId),
+      requests.filter((r) => !r.firstRun).map((r) => r.jobId),
     );
     const userCounts = await countUserCoupons(tx, requests, policies, codes);
 
@@ -169,6 +176,7 @@ async function lockPolicies(tx: EntityManager, ids: string[]): Promise<Map<strin
 }
 
 async function couponsOfJobs(tx: EntityManager, jobIds: string[]): Promise<Map<string, Coupon>> {
+  if (jobIds.length === 0) return new Map();
   const rows = await query<Record<string, unknown>>(
     tx,
     `select ${COUPON_COLUMNS}
