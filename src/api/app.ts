@@ -1,7 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
-import { requestId } from 'hono/request-id';
 import { matchedRoutes } from 'hono/route';
 import { secureHeaders } from 'hono/secure-headers';
 import { timeout } from 'hono/timeout';
@@ -41,20 +40,14 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export function createApp(deps: AppDeps) {
   const app = createRouter();
 
-  app.use(
-    requestId({
-      headerName: 'X-Request-Id',
-      generator: () => crypto.randomUUID(),
-      limitLength: 128,
-    }),
-  );
+  // The caller's X-Request-Id when it is a sane token, else a fresh UUID; echoed on every answer.
   app.use(async (c, next) => {
     const incoming = c.req.header('x-request-id');
-    if (incoming !== undefined && !REQUEST_ID.test(incoming)) {
-      c.set('requestId', crypto.randomUUID());
-      c.header('X-Request-Id', c.get('requestId'));
-    }
-    const logger = deps.logger.child({ requestId: c.get('requestId') });
+    const id =
+      incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+    c.set('requestId', id);
+    c.header('X-Request-Id', id);
+    const logger = deps.logger.child({ requestId: id });
     c.set('logger', logger);
     const started = performance.now();
     await next();

@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createStack, type Stack } from '../support/stack.js';
 import { TEST_JWT_SECRET, token } from '../support/tokens.js';
 
@@ -47,6 +47,32 @@ describe('bearer tokens', () => {
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({
       error: { code: 'UNAUTHORIZED', message: expect.any(String) },
+    });
+  });
+
+  describe('with verified tokens remembered', () => {
+    afterEach(() => vi.useRealTimers());
+
+    it('refuses a tampered copy of a token it has just accepted', async () => {
+      const genuine = await token('u1', 'user');
+      expect((await get(`Bearer ${genuine}`)).status).toBe(200);
+      const [header, , signature] = genuine.split('.');
+      const tampered = `${header}.${b64({ sub: 'u1', role: 'admin' })}.${signature}`;
+      expect((await get(`Bearer ${tampered}`)).status).toBe(401);
+      expect((await get(`Bearer ${genuine}`)).status).toBe(200);
+    });
+
+    it('refuses a remembered token once its exp has passed', async () => {
+      const exp = Math.floor(Date.now() / 1000) + 60;
+      const shortLived = await sign({ sub: 'u1', role: 'user', exp });
+      expect((await get(`Bearer ${shortLived}`)).status).toBe(200);
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime((exp + 1) * 1000);
+      const res = await get(`Bearer ${shortLived}`);
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+        'The token has expired',
+      );
     });
   });
 

@@ -1,5 +1,6 @@
 import { createVerifier, TokenError } from 'fast-jwt';
 import type { MiddlewareHandler } from 'hono';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import type { AppEnv, Principal } from '../context.js';
 import { ApiError } from '../errors.js';
@@ -9,20 +10,42 @@ const claimsSchema = z.object({
   role: z.enum(['admin', 'user']),
 });
 
+/** Verified tokens remembered per process (the token string and its claims, well under 1 KB). */
+export const TOKEN_CACHE_SIZE = 10_000;
+/** How long a verified token is remembered at most; never past its `exp`. */
+export const TOKEN_CACHE_TTL_MS = 5 * 60_000;
+
+interface Verified {
+  principal: Principal;
+  /** `nbf` in ms (0 when absent): before it the token is not yet valid. */
+  from: number;
+  /** min(`exp`, verified + TTL) in ms: from then on the token is verified again. */
+  until: number;
+}
+
 /**
  * Verifies `Authorization: Bearer <JWT>`: HS256 only (so `alg: none` and algorithm swaps fail), `exp`
  * and `nbf` honoured, `sub` and `role` required. fast-jwt verifies with node:crypto synchronously;
  * a WebCrypto verification (jose) cost about a sixth of an enqueue request's CPU.
+ *
+ * A client sends the same token many times (a request, then polls of its job), so tokens that
+ * verified are remembered in an LRU keyed by the whole token string: a token that differs in any
+ * byte misses and is verified. A hit is used only between the token's `nbf` and the earlier of its
+ * `exp` and {@link TOKEN_CACHE_TTL_MS} after it was verified. Refused tokens are not remembered.
+ * (fast-jwt's own cache keys by a SHA-256 of the token, which cost as much as verifying an HS256
+ * token.)
  */
 export function authenticate(jwtSecret: string): MiddlewareHandler<AppEnv> {
   const verify = createVerifier({ key: jwtSecret, algorithms: ['HS256'] });
-  return async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/i.exec(header);
-    if (!match?.[1]) throw new ApiError('UNAUTHORIZED', 'A bearer token is required');
-    let payload: unknown;
+  const verified = new LRUCache<string, Verified>({ max: TOKEN_CACHE_SIZE });
+
+  function principalOf(token: string): Principal {
+    const now = Date.now();
+    const hit = verified.get(token);
+    if (hit && now >= hit.from && now < hit.until) return hit.principal;
+    let payload: { exp?: unknown; nbf?: unknown };
     try {
-      payload = verify(match[1]);
+      payload = verify(token);
     } catch (error) {
       const expired = error instanceof TokenError && error.code === TokenError.codes.expired;
       throw new ApiError(
@@ -34,7 +57,21 @@ export function authenticate(jwtSecret: string): MiddlewareHandler<AppEnv> {
     if (!claims.success) {
       throw new ApiError('UNAUTHORIZED', 'The token needs a `sub` and a `role` of admin or user');
     }
-    c.set('principal', claims.data satisfies Principal);
+    const principal: Principal = { sub: claims.data.sub, role: claims.data.role };
+    const exp = typeof payload.exp === 'number' ? payload.exp * 1000 : Number.POSITIVE_INFINITY;
+    verified.set(token, {
+      principal,
+      from: typeof payload.nbf === 'number' ? payload.nbf * 1000 : 0,
+      until: Math.min(exp, now + TOKEN_CACHE_TTL_MS),
+    });
+    return principal;
+  }
+
+  return async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const match = /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/i.exec(header);
+    if (!match?.[1]) throw new ApiError('UNAUTHORIZED', 'A bearer token is required');
+    c.set('principal', principalOf(match[1]));
     await next();
   };
 }

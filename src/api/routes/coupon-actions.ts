@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { validateCoupon } from '../../domain/index.js';
 import type { Orm } from '../../infra/db/orm.js';
 import { findPolicy } from '../../infra/db/policy.repository.js';
-import { enqueueOnce, requestHash } from '../../infra/queue/enqueue.js';
+import { enqueueOnce } from '../../infra/queue/enqueue.js';
 import { JOB_ID_PREFIX, type UsageJobData } from '../../infra/queue/jobs.js';
 import type { Queues } from '../../infra/queue/queues.js';
 import type { Principal } from '../context.js';
@@ -111,7 +111,8 @@ export function couponActionRoutes(deps: Deps) {
           idPrefix: JOB_ID_PREFIX.usage,
           actor: principal.sub,
           idempotencyKey: c.req.valid('header')['idempotency-key'],
-          data: { ...data, requestHash: requestHash({ action, couponId, ...input }) },
+          data,
+          request: { action, couponId, ...input },
         });
         if (!result.ok)
           throw new ApiError('CONFLICT', 'This Idempotency-Key was used with another body');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import type { Redis } from 'ioredis';
 import { hashTypedCode } from '../../infra/codes.js';
-import { enqueueOnce, requestHash } from '../../infra/queue/enqueue.js';
+import { enqueueOnce } from '../../infra/queue/enqueue.js';
 import { type IssueJobData, JOB_ID_PREFIX } from '../../infra/queue/jobs.js';
 import type { Queues } from '../../infra/queue/queues.js';
 import { recordVerdict } from '../../infra/queue/verdicts.js';
@@ -75,7 +75,6 @@ export function issuanceRoutes(deps: {
           actor: principal.sub,
           userId,
           policyId: body.policyId,
-          requestHash: requestHash(body),
         };
       } else {
         data = {
@@ -83,7 +82,6 @@ export function issuanceRoutes(deps: {
           actor: principal.sub,
           userId: principal.sub,
           codeHash: hashTypedCode(deps.codeHashSecret, body.code) ?? NO_SUCH_CODE,
-          requestHash: requestHash(body),
         };
       }
       const result = await enqueueOnce({
@@ -94,6 +92,7 @@ export function issuanceRoutes(deps: {
         actor: principal.sub,
         idempotencyKey,
         data,
+        request: body,
       });
       if (!result.ok) {
         throw new ApiError('CONFLICT', 'This Idempotency-Key was used with another body');

@@ -29,7 +29,7 @@ export type EnqueueResult = { ok: true; jobId: string } | { ok: false; reason: '
  * Redis (SET NX), so a repeat with another body is told apart. The worker's unique job id in
  * PostgreSQL makes a repeat that outlives both records still issue nothing twice.
  */
-export async function enqueueOnce<D extends { requestHash: string }>(args: {
+export async function enqueueOnce<D>(args: {
   queue: Pick<Queue, 'name' | 'add'>;
   redis: Redis;
   keyPrefix: string;
@@ -37,6 +37,8 @@ export async function enqueueOnce<D extends { requestHash: string }>(args: {
   actor: string;
   idempotencyKey?: string;
   data: D;
+  /** What identifies the request (its body); hashed only when an Idempotency-Key comes with it. */
+  request: unknown;
 }): Promise<EnqueueResult> {
   const { queue, redis, keyPrefix, idPrefix, actor, idempotencyKey, data } = args;
   if (idempotencyKey === undefined) {
@@ -47,10 +49,11 @@ export async function enqueueOnce<D extends { requestHash: string }>(args: {
   const scoped = sha256(`${queue.name}\n${actor}\n${idempotencyKey}`);
   const jobId = `${idPrefix}${scoped.slice(0, 40)}`;
   const recordKey = `${keyPrefix}:idem:${scoped}`;
-  const first = await redis.set(recordKey, data.requestHash, 'EX', IDEMPOTENCY_TTL_S, 'NX');
+  const hash = requestHash(args.request);
+  const first = await redis.set(recordKey, hash, 'EX', IDEMPOTENCY_TTL_S, 'NX');
   if (first === null) {
     const stored = await redis.get(recordKey);
-    if (stored !== null && stored !== data.requestHash) return { ok: false, reason: 'KEY_REUSED' };
+    if (stored !== null && stored !== hash) return { ok: false, reason: 'KEY_REUSED' };
   }
   // Also on a repeat: the first request may have died between its SET and its add.
   await queue.add('job', data, { jobId });

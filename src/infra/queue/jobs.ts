@@ -14,8 +14,11 @@ export const issueJobSchema = z.object({
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
-  /** Hash of the request, so a reused Idempotency-Key with another body is detected. */
-  requestHash: z.string().min(1),
+  /**
+   * Jobs added before the idempotency record alone carried the request's hash had it here too; it is
+   * accepted and ignored.
+   */
+  requestHash: z.string().min(1).optional(),
 });
 export type IssueJobData = z.infer<typeof issueJobSchema>;
 
