@@ -43,8 +43,7 @@ export function createApp(deps: AppDeps) {
   // The caller's X-Request-Id when it is a sane token, else a fresh UUID; echoed on every answer.
   app.use(async (c, next) => {
     const incoming = c.req.header('x-request-id');
-    const id =
-      incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+    const id = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     c.set('requestId', id);
     c.header('X-Request-Id', id);
     const logger = deps.logger.child({ requestId: id });
