@@ -46,6 +46,18 @@ export async function waitUntil<T>(
 }
 
 /** Everything one run owns: its database, queue prefix, topics and groups, and the clients to them. */
+/** BENCH_SERVICE_ENV=`WORKER_CONCURRENCY=2000 ISSUE_BATCH_MAX=1000`: settings for every service. */
+const SERVICE_ENV_OVERRIDES: Record<string, string> = Object.fromEntries(
+  (process.env.BENCH_SERVICE_ENV ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1) throw new Error(`BENCH_SERVICE_ENV: "${pair}" is not NAME=value`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+);
+
 export class BenchContext {
   readonly runId =
     `${new Date().toISOString().slice(0, 10).replaceAll('-', '')}_${randomUUID().slice(0, 8)}`;
@@ -67,7 +79,10 @@ export class BenchContext {
     return `${this.queuePrefix}-${part}`;
   }
 
-  /** The environment every process of the system gets; `extra` adds or overrides. */
+  /**
+   * The environment every process of the system gets; `extra` adds or overrides, and
+   * BENCH_SERVICE_ENV (`NAME=value NAME=value`, for trying settings) overrides both.
+   */
   serviceEnv(extra: Record<string, string>): Record<string, string> {
     return {
       NODE_ENV: 'development',
@@ -82,6 +97,7 @@ export class BenchContext {
       KAFKA_COUPON_EVENTS_TOPIC: this.name('coupon-events-unused'),
       KAFKA_CONSUMER_GROUP: this.name('group-unused'),
       ...extra,
+      ...SERVICE_ENV_OVERRIDES,
     };
   }
 
@@ -234,12 +250,13 @@ export class BenchContext {
 
   /** Deletes every Redis key under `prefix` (SCAN + UNLINK, bounded). Returns how many. */
   /** How many keys match `pattern` (SCAN). */
-  async countKeys(pattern: string): Promise<number> {
+  /** Issuance jobs decided at intake: entries of the per-day verdict hashes of `prefix`. */
+  async countVerdicts(prefix: string): Promise<number> {
     let cursor = '0';
     let count = 0;
     do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
-      count += keys.length;
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${prefix}:verdicts:*`);
+      for (const key of keys) count += await this.redis.hlen(key);
       cursor = next;
     } while (cursor !== '0');
     return count;

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import { requestHash } from '../../src/infra/queue/enqueue.js';
 import type { IssueJobData } from '../../src/infra/queue/jobs.js';
 import { QUEUE_NAMES } from '../../src/infra/queue/queues.js';
 import {
@@ -21,9 +20,8 @@ interface JobSpec {
   data: IssueJobData;
 }
 
-/** Issuance jobs exactly as the API makes them: `iss_<uuid>` ids, `{type, actor, userId, policyId, requestHash}`. */
+/** Issuance jobs exactly as the API makes them: `iss_<uuid>` ids, `{type, actor, userId, policyId}`. */
 function issuanceJobs(users: number, policyIds: string[]): JobSpec[] {
-  const hashes = new Map(policyIds.map((policyId) => [policyId, requestHash({ policyId })]));
   const jobs: JobSpec[] = [];
   for (let u = 0; u < users; u++) {
     for (const policyId of policyIds) {
@@ -34,7 +32,6 @@ function issuanceJobs(users: number, policyIds: string[]): JobSpec[] {
           actor: userId,
           userId,
           policyId,
-          requestHash: hashes.get(policyId)!,
         },
       });
     }

@@ -238,7 +238,7 @@ export async function flashSale(
       answeredAt = Date.now();
     });
     // Requests answered at intake (the policy sold out) left a verdict instead of a queued job.
-    const atIntake = await ctx.countKeys(`${prefix}:verdict:*`);
+    const atIntake = await ctx.countVerdicts(prefix);
     const counts = await waitUntil(
       `${users} finished flash-sale jobs`,
       async () => {

@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { v7 as uuidv7 } from 'uuid';
 import {
   type Coupon,
   type CouponPolicy,
@@ -11,9 +10,9 @@ import {
   ok,
   reject,
 } from '../domain/index.js';
-import { insertOutbox } from '../infra/db/outbox.js';
 import { COUPON_COLUMNS, POLICY_COLUMNS, toCoupon, toPolicy } from '../infra/db/rows.js';
 import { json, pgArray, query } from '../infra/db/sql.js';
+import { newId } from '../infra/ids.js';
 import type { IssueJobData } from '../infra/queue/jobs.js';
 
 export interface IssueRequest {
@@ -119,7 +118,7 @@ export async function issueBatch(
         outcomes.push(rejection);
         continue;
       }
-      const coupon = newCoupon(policy, { id: uuidv7(), userId: data.userId, now });
+      const coupon = newCoupon(policy, { id: newId(), userId: data.userId, now });
       policy.issuedCount += 1;
       userCounts.set(userKey, userIssuedCount + 1);
       if (code) claimedCodes.add(code.id);
@@ -216,36 +215,50 @@ async function countUserCoupons(
   return new Map(rows.map((row) => [`${row.policyId}\n${row.userId}`, row.n]));
 }
 
+/**
+ * Writes a group's coupons in ONE statement (one round trip, whatever the group's size): the
+ * conditional quota update, the coupons, redeemed codes, history and outbox rows. PostgreSQL runs
+ * the foreign-key checks at the end of the statement, so history rows may name coupons inserted
+ * beside them.
+ */
 async function writeIssued(tx: EntityManager, granted: Grant[], now: Date): Promise<void> {
-  const perPolicy = new Map<string, number>();
-  for (const { coupon } of granted) {
-    perPolicy.set(coupon.policyId, (perPolicy.get(coupon.policyId) ?? 0) + 1);
-  }
-  // Conditional even under the lock: a policy that would overshoot updates nothing, and the count
-  // check below turns that into an error that rolls the whole batch back.
-  const updated = await query<{ id: string }>(
+  const [result] = await query<{ updated: number; expected: number }>(
     tx,
-    `update coupon_policies p
-        set issued_count = p.issued_count + x.n, updated_at = ?
-       from jsonb_to_recordset(?::jsonb) as x(id uuid, n int)
-      where p.id = x.id and p.issued_count + x.n <= p.total_quantity
-      returning p.id`,
-    [now, json([...perPolicy].map(([id, n]) => ({ id, n })))],
-  );
-  if (updated.length !== perPolicy.size) {
-    throw new Error('issued_count would pass total_quantity: the batch is rolled back');
-  }
-  await query(
-    tx,
-    `insert into coupons (id, policy_id, user_id, user_slot, status, issued_at, expires_at,
-                          issue_job_id, code_id, updated_at)
-     select x.id, x.policy_id, x.user_id, x.slot, 'ISSUED', x.at, x.expires_at, x.job_id, x.code_id, x.at
-       from jsonb_to_recordset(?::jsonb)
-         as x(id uuid, policy_id uuid, user_id text, slot int, at timestamptz, expires_at timestamptz,
-              job_id text, code_id uuid)`,
+    `with x as (
+       select * from jsonb_to_recordset(?::jsonb)
+         as x(id uuid, policy_id uuid, user_id text, slot int, at timestamptz,
+              expires_at timestamptz, job_id text, code_id uuid, actor text, event jsonb)
+     ), per_policy as (
+       select policy_id as id, count(*)::int as n from x group by policy_id
+     ), quota as (
+       -- Conditional even under the lock: a policy that would overshoot updates nothing, and the
+       -- count check below turns that into an error that rolls the whole group back.
+       update coupon_policies p
+          set issued_count = p.issued_count + per_policy.n, updated_at = ?
+         from per_policy
+        where p.id = per_policy.id and p.issued_count + per_policy.n <= p.total_quantity
+       returning p.id
+     ), issued as (
+       insert into coupons (id, policy_id, user_id, user_slot, status, issued_at, expires_at,
+                            issue_job_id, code_id, updated_at)
+       select id, policy_id, user_id, slot, 'ISSUED', at, expires_at, job_id, code_id, at from x
+     ), redeemed as (
+       update coupon_codes k set redeemed_at = ?, redeemed_by = x.user_id
+         from x where x.code_id is not null and k.id = x.code_id
+     ), history as (
+       insert into coupon_history (coupon_id, from_status, to_status, actor, reason, at)
+       select id, null, 'ISSUED', actor,
+              case when code_id is null then 'issued' else 'code redeemed' end, ?
+         from x
+     ), events as (
+       insert into outbox (event_id, event_type, message_key, payload)
+       select (event->>'eventId')::uuid, event->>'type', event->>'couponId', event from x
+     )
+     select (select count(*) from quota)::int as updated,
+            (select count(*) from per_policy)::int as expected`,
     [
       json(
-        granted.map(({ coupon, slot, jobId, codeId }) => ({
+        granted.map(({ coupon, slot, jobId, codeId, actor }) => ({
           id: coupon.id,
           policy_id: coupon.policyId,
           user_id: coupon.userId,
@@ -254,38 +267,16 @@ async function writeIssued(tx: EntityManager, granted: Grant[], now: Date): Prom
           expires_at: coupon.expiresAt,
           job_id: jobId,
           code_id: codeId,
-        })),
-      ),
-    ],
-  );
-  const redeemed = granted.filter((g) => g.codeId !== null);
-  if (redeemed.length > 0) {
-    await query(
-      tx,
-      `update coupon_codes k set redeemed_at = ?, redeemed_by = x.user_id
-         from jsonb_to_recordset(?::jsonb) as x(id uuid, user_id text)
-        where k.id = x.id`,
-      [now, json(redeemed.map((g) => ({ id: g.codeId, user_id: g.coupon.userId })))],
-    );
-  }
-  await query(
-    tx,
-    `insert into coupon_history (coupon_id, from_status, to_status, actor, reason, at)
-     select x.id, null, 'ISSUED', x.actor, x.reason, ?
-       from jsonb_to_recordset(?::jsonb) as x(id uuid, actor text, reason text)`,
-    [
-      now,
-      json(
-        granted.map(({ coupon, actor, codeId }) => ({
-          id: coupon.id,
           actor,
-          reason: codeId ? 'code redeemed' : 'issued',
+          event: couponEvent('COUPON_ISSUED', coupon, { eventId: newId(), now }),
         })),
       ),
+      now,
+      now,
+      now,
     ],
   );
-  await insertOutbox(
-    tx,
-    granted.map(({ coupon }) => couponEvent('COUPON_ISSUED', coupon, { eventId: uuidv7(), now })),
-  );
+  if (!result || result.updated !== result.expected) {
+    throw new Error('issued_count would pass total_quantity: the batch is rolled back');
+  }
 }

@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import type { Redis } from 'ioredis';
 import { hashTypedCode } from '../../infra/codes.js';
 import { enqueueOnce } from '../../infra/queue/enqueue.js';
 import { type IssueJobData, JOB_ID_PREFIX } from '../../infra/queue/jobs.js';
 import type { Queues } from '../../infra/queue/queues.js';
-import { recordVerdict } from '../../infra/queue/verdicts.js';
+import { newVerdictJobId, type VerdictRecorder } from '../../infra/queue/verdicts.js';
 import type { SoldOutGate } from '../../infra/redis/sold-out.js';
 import { ApiError } from '../errors.js';
 import { assertActsFor } from '../middleware/auth.js';
@@ -29,6 +28,7 @@ export function issuanceRoutes(deps: {
   queuePrefix: string;
   codeHashSecret: string;
   soldOut: SoldOutGate;
+  verdicts: VerdictRecorder;
 }) {
   const router = createRouter();
   router.openapi(
@@ -60,8 +60,8 @@ export function issuanceRoutes(deps: {
         // A sold-out policy's answer is already known: no job, no transaction. Only without an
         // Idempotency-Key, whose repeats must keep naming the one job a first request created.
         if (idempotencyKey === undefined && (await deps.soldOut.soldOut(body.policyId))) {
-          const jobId = `${JOB_ID_PREFIX.issuance}${randomUUID()}`;
-          await recordVerdict(deps.redis, deps.queuePrefix, {
+          const jobId = newVerdictJobId();
+          await deps.verdicts.record({
             jobId,
             actor: principal.sub,
             code: 'QUOTA_EXHAUSTED',

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Env } from '../../infra/config/env.js';
 import type { Orm } from '../../infra/db/orm.js';
 import type { Queues } from '../../infra/queue/queues.js';
+import { VerdictRecorder } from '../../infra/queue/verdicts.js';
 import { clearSoldOut, SoldOutGate } from '../../infra/redis/sold-out.js';
 import { StatsCache } from '../../infra/redis/stats-cache.js';
 import type { AppEnv } from '../context.js';
@@ -60,6 +61,7 @@ export function mountV1(
       queuePrefix: env.QUEUE_PREFIX,
       codeHashSecret: env.CODE_HASH_SECRET,
       soldOut,
+      verdicts: new VerdictRecorder(redis, env.QUEUE_PREFIX),
     }),
   );
   app.route('/', jobRoutes({ queues, redis, queuePrefix: env.QUEUE_PREFIX }));

@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { v7 as uuidv7 } from 'uuid';
 import {
   type Coupon,
   type CouponPolicy,
@@ -7,6 +6,7 @@ import {
   type Transition,
   transitionEvent,
 } from '../../domain/index.js';
+import { newId } from '../ids.js';
 import { insertOutbox } from './outbox.js';
 import { COUPON_COLUMNS, POLICY_COLUMNS, toCoupon, toPolicy } from './rows.js';
 import { json, pgArray, query } from './sql.js';
@@ -123,6 +123,6 @@ export async function saveChanges(tx: EntityManager, changes: Change[], now: Dat
   );
   await insertOutbox(
     tx,
-    changes.map(({ transition }) => transitionEvent(transition, { eventId: uuidv7(), now })),
+    changes.map(({ transition }) => transitionEvent(transition, { eventId: newId(), now })),
   );
 }

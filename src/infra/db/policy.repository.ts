@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { v7 as uuidv7 } from 'uuid';
 import {
   type CouponPolicy,
   type NewPolicyInput,
@@ -7,6 +6,7 @@ import {
   type PolicyStatus,
 } from '../../domain/index.js';
 import { hashCode, newCode } from '../codes.js';
+import { newId } from '../ids.js';
 import { PolicyEntity, type PolicyRecord } from './entities.js';
 import { json, query } from './sql.js';
 
@@ -37,7 +37,7 @@ export async function createPolicy(
 ): Promise<CouponPolicy> {
   const now = new Date();
   const record: PolicyRecord = {
-    ...newPolicy(input, { id: uuidv7(), now }),
+    ...newPolicy(input, { id: newId(), now }),
     codesGenerated: 0,
     updatedAt: now,
   };
@@ -116,7 +116,7 @@ export function generateCodes(
            from jsonb_to_recordset(?::jsonb) as x(id uuid, hash text)
          on conflict (code_hash) do nothing
          returning encode(code_hash, 'hex') as hash`,
-        [policyId, json([...byHash.keys()].map((hash) => ({ id: uuidv7(), hash })))],
+        [policyId, json([...byHash.keys()].map((hash) => ({ id: newId(), hash })))],
       );
       for (const { hash } of inserted) codes.push(byHash.get(hash) as string);
     }

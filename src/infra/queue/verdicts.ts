@@ -1,9 +1,12 @@
 import type { Redis } from 'ioredis';
+import { newId } from '../ids.js';
 import { jobCounterKey } from '../metrics.js';
+import { JOB_ID_PREFIX } from './jobs.js';
 import { QUEUE_NAMES } from './queues.js';
 
 /** As long as a failed job stays readable (the queues' `removeOnFail` age). */
 export const VERDICT_TTL_S = 7 * 24 * 3600;
+const DAY_MS = 24 * 3600 * 1000;
 
 /**
  * An issuance job decided at intake, without a queue entry: it reads like a failed job.
@@ -18,18 +21,90 @@ export interface Verdict {
   at: number;
 }
 
-const verdictKey = (prefix: string, jobId: string) => `${prefix}:verdict:${jobId}`;
+/** A verdict's job id: `iss_` and a UUIDv7, whose first 48 bits (the time) name its day's hash. */
+export const newVerdictJobId = (): string => `${JOB_ID_PREFIX.issuance}${newId()}`;
+
+const V7_ID = new RegExp(`^${JOB_ID_PREFIX.issuance}([0-9a-f]{8})-([0-9a-f]{4})-7[0-9a-f]{3}-`);
+
+/** The UTC day (days since 1970) a verdict id was made on, or null for any other id. */
+function dayOf(jobId: string): number | null {
+  const match = V7_ID.exec(jobId);
+  if (!match) return null;
+  return Math.floor(Number.parseInt(`${match[1]}${match[2]}`, 16) / DAY_MS);
+}
+
+/** Verdicts of one day share a hash, which expires {@link VERDICT_TTL_S} after the day ends. */
+const dayKey = (prefix: string, day: number) => `${prefix}:verdicts:${day}`;
+/** One key per verdict, as verdicts were first stored; still read. */
+const legacyKey = (prefix: string, jobId: string) => `${prefix}:verdict:${jobId}`;
+
+interface Pending {
+  verdict: Verdict;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
 
 /**
- * Stores the verdict and counts it as a finished job. Two plain commands sent together, not a
- * pipeline: an ioredis pipeline copies every Lua command BullMQ defined on the connection, which
- * cost more than the rest of the request.
+ * Stores verdicts and counts them as finished jobs. Every verdict of one event-loop turn goes in one
+ * HSET (plus the day hash's EXPIREAT and one HINCRBY per code), and each `record` resolves only once
+ * that write is acknowledged: two commands per request cost a sold-out request's share of a flash
+ * sale more than everything else it does.
  */
-export async function recordVerdict(redis: Redis, prefix: string, verdict: Verdict) {
-  await Promise.all([
-    redis.set(verdictKey(prefix, verdict.jobId), JSON.stringify(verdict), 'EX', VERDICT_TTL_S),
-    redis.hincrby(jobCounterKey(prefix), `${QUEUE_NAMES.issuance}|${verdict.code}`, 1),
-  ]);
+export class VerdictRecorder {
+  private pending: Pending[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  record(verdict: Verdict): Promise<void> {
+    if (dayOf(verdict.jobId) === null) {
+      return Promise.reject(new Error(`not a verdict job id: ${verdict.jobId}`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ verdict, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    this.scheduled = false;
+    const byDay = new Map<number, string[]>();
+    const byCode = new Map<string, number>();
+    for (const { verdict } of batch) {
+      const day = dayOf(verdict.jobId) as number;
+      const fields = byDay.get(day) ?? [];
+      fields.push(verdict.jobId, JSON.stringify(verdict));
+      byDay.set(day, fields);
+      byCode.set(verdict.code, (byCode.get(verdict.code) ?? 0) + 1);
+    }
+    try {
+      const writes: Promise<unknown>[] = [];
+      for (const [day, fields] of byDay) {
+        const key = dayKey(this.prefix, day);
+        writes.push(
+          this.redis.hset(key, ...fields),
+          this.redis.expireat(key, Math.ceil(((day + 1) * DAY_MS) / 1000) + VERDICT_TTL_S),
+        );
+      }
+      for (const [code, n] of byCode) {
+        writes.push(
+          this.redis.hincrby(jobCounterKey(this.prefix), `${QUEUE_NAMES.issuance}|${code}`, n),
+        );
+      }
+      await Promise.all(writes);
+      for (const { resolve } of batch) resolve();
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+    }
+  }
 }
 
 export async function readVerdict(
@@ -37,6 +112,9 @@ export async function readVerdict(
   prefix: string,
   jobId: string,
 ): Promise<Verdict | null> {
-  const value = await redis.get(verdictKey(prefix, jobId));
+  const day = dayOf(jobId);
+  const value =
+    (day === null ? null : await redis.hget(dayKey(prefix, day), jobId)) ??
+    (await redis.get(legacyKey(prefix, jobId)));
   return value === null ? null : (JSON.parse(value) as Verdict);
 }
