@@ -11,6 +11,7 @@ export interface Principal {
 export interface AppEnv {
   Variables: {
     requestId: string;
+    /** The service's logger; say `requestId` in lines about the request. */
     logger: Logger;
     principal: Principal;
   };

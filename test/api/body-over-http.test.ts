@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SECURITY_HEADERS } from '../../src/api/app.js';
 import { ADMIN, createStack, policyBody, type Stack } from '../support/stack.js';
 import { authHeaders } from '../support/tokens.js';
 
@@ -50,6 +51,23 @@ describe('request bodies over real HTTP', () => {
       },
     );
   }
+
+  it('answers with the security headers and a request id, over HTTP as through app.request', async () => {
+    for (const path of ['/health', '/v1/nope', '/docs']) {
+      const [overHttp, inProcess] = await Promise.all([
+        fetch(`http://127.0.0.1:${port}${path}`, { headers: { 'x-request-id': 'req-42' } }),
+        stack.app.request(path, { headers: { 'x-request-id': 'req-42' } }),
+      ]);
+      for (const res of [overHttp, inProcess]) {
+        for (const [name, value] of SECURITY_HEADERS) expect(res.headers.get(name)).toBe(value);
+        expect(res.headers.get('x-request-id')).toBe('req-42');
+      }
+      expect(overHttp.status).toBe(inProcess.status);
+    }
+    // A header the route sets itself is kept.
+    const docs = await fetch(`http://127.0.0.1:${port}/docs`);
+    expect(docs.headers.get('content-security-policy')).toContain("default-src 'self'");
+  });
 
   it.each([
     [false, 'with Content-Length'],

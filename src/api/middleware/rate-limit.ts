@@ -51,7 +51,10 @@ export function rateLimits({ redis, keyPrefix, max, windowMs }: RateLimitOptions
         throw new ApiError('RATE_LIMITED', `Too many requests; retry in ${seconds} s`);
       }
       // Redis trouble must not lock every caller out; the request meets Redis again when it enqueues.
-      c.get('logger')?.warn({ err: error }, 'rate limiter unavailable; request let through');
+      c.get('logger')?.warn(
+        { err: error, requestId: c.get('requestId') },
+        'rate limiter unavailable; request let through',
+      );
     }
   };
 
