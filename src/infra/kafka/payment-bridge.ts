@@ -51,8 +51,11 @@ export interface PaymentBridge {
 
 /** Partitions of the topics the bridge creates, and how many it consumes at once. */
 const PARTITIONS = 3;
-/** Messages recorded per SQL statement and per `addBulk`; bounds the work between heartbeats. */
-const CHUNK_SIZE = 500;
+/**
+ * Messages recorded and applied per transaction (and per `addBulk`); bounds the work between
+ * heartbeats. 2,000 rather than 500: 10,000 events USED in ~1.0 s instead of ~1.5 s (bench).
+ */
+const CHUNK_SIZE = 2000;
 const FETCH_WAIT_MS = 500;
 
 interface Refused {
