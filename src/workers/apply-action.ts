@@ -11,6 +11,7 @@ import {
   useCoupon,
 } from '../domain/index.js';
 import { lockCoupon, saveChanges } from '../infra/db/coupon-changes.js';
+import { inTransaction } from '../infra/db/sql.js';
 import type { UsageJobData } from '../infra/queue/jobs.js';
 
 type Action = Exclude<UsageJobData, { type: 'PAYMENT' }>;
@@ -56,7 +57,7 @@ export function applyAction(
   action: Action,
   now: Date,
 ): Promise<Outcome<{ coupon: Coupon; transition: Transition }>> {
-  return em.transactional(async (tx) => {
+  return inTransaction(em, async (tx) => {
     const locked = await lockCoupon(tx, action.couponId);
     if (!locked) return reject('COUPON_NOT_FOUND');
     const decision = decide(action, locked, now);

@@ -12,7 +12,7 @@ import {
   lockOrderCoupons,
   saveChanges,
 } from '../infra/db/coupon-changes.js';
-import { json, pgArray, query } from '../infra/db/sql.js';
+import { inTransaction, json, pgArray, query } from '../infra/db/sql.js';
 
 const ACTOR = 'system:payment';
 
@@ -59,7 +59,7 @@ export function applyPaymentEvents(
   orderIds: string[],
   now: Date,
 ): Promise<Map<string, PaymentResult>> {
-  return em.transactional(async (tx) => {
+  return inTransaction(em, async (tx) => {
     const results = new Map(
       orderIds.map((id): [string, PaymentResult] => [id, { applied: [], policyIds: [] }]),
     );

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { expireCoupon, releaseStaleReservation, type Transition } from '../domain/index.js';
 import { saveChanges } from '../infra/db/coupon-changes.js';
 import { COUPON_COLUMNS, toCoupon } from '../infra/db/rows.js';
-import { query } from '../infra/db/sql.js';
+import { inTransaction, query } from '../infra/db/sql.js';
 
 const ACTOR = 'system:expiry';
 
@@ -58,7 +58,7 @@ export async function expireCoupons(
   // Releases first: a released coupon that is also past its expiry is expired in the same sweep.
   for (const kind of ['release', 'expire'] as const) {
     for (;;) {
-      const changed = await fork().transactional((tx) =>
+      const changed = await inTransaction(fork(), (tx) =>
         sweepBatch(tx, kind, { now, ttlMs, batchSize }),
       );
       for (const t of changed) result.policyIds.add(t.coupon.policyId);

@@ -11,7 +11,7 @@ import {
   reject,
 } from '../domain/index.js';
 import { COUPON_COLUMNS, POLICY_COLUMNS, toCoupon, toPolicy } from '../infra/db/rows.js';
-import { json, pgArray, query } from '../infra/db/sql.js';
+import { inTransaction, json, pgArray, query } from '../infra/db/sql.js';
 import { newId } from '../infra/ids.js';
 import type { IssueJobData } from '../infra/queue/jobs.js';
 
@@ -67,7 +67,7 @@ export async function issueBatch(
   requests: IssueRequest[],
   now: Date,
 ): Promise<IssueBatchResult> {
-  return em.transactional(async (tx) => {
+  return inTransaction(em, async (tx) => {
     const codes = await lockCodes(tx, requests);
     const policyIds = new Set<string>();
     for (const { data } of requests) {

@@ -36,7 +36,6 @@ describe('issueBatch re-runs', () => {
       actor: userId,
       userId,
       policyId,
-      requestHash: 'h',
     } satisfies IssueJobData,
   });
 
@@ -79,6 +78,13 @@ describe('issueBatch re-runs', () => {
       ),
     ).rejects.toThrow(/issue_job/);
     expect(await coupons()).toBe(3);
+    // Rolled back whole: the quota count and the outbox did not move either.
+    const [after] = await db.orm.em.fork().execute<{ issued: number; events: number }[]>(
+      `select (select issued_count from coupon_policies where id = ?) as issued,
+                (select count(*)::int from outbox where payload->>'policyId' = ?) as events`,
+      [policyId, policyId],
+    );
+    expect(after).toEqual({ issued: 3, events: 3 });
     const retry = await issueBatch(
       db.orm.em.fork(),
       [request('job-d', 'dave', false), request('job-b', 'bob', false)],

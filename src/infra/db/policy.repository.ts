@@ -8,7 +8,7 @@ import {
 import { hashCode, newCode } from '../codes.js';
 import { newId } from '../ids.js';
 import { PolicyEntity, type PolicyRecord } from './entities.js';
-import { json, query } from './sql.js';
+import { inTransaction, json, query } from './sql.js';
 
 export function policyView(policy: CouponPolicy) {
   return {
@@ -88,7 +88,7 @@ export function generateCodes(
   em: EntityManager,
   { policyId, count, secret }: { policyId: string; count: number; secret: string },
 ): Promise<CodeGeneration> {
-  return em.transactional(async (tx) => {
+  return inTransaction(em, async (tx) => {
     const [policy] = await query<{ issueType: string; total: number; generated: number }>(
       tx,
       `select issue_type as "issueType", total_quantity as total, codes_generated as generated

@@ -4,7 +4,7 @@ import type { Kafka, Message } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.js';
 import { outboxBacklog } from '../db/outbox.js';
-import { json, query } from '../db/sql.js';
+import { inTransaction, json, query } from '../db/sql.js';
 
 export interface OutboxRelayOptions {
   orm: Orm;
@@ -125,7 +125,7 @@ export function startOutboxRelay({
   /** One transaction: claim, send, mark. Returns the number of events published. */
   async function round(): Promise<number> {
     if (!connected) await breaker.execute(connect);
-    return orm.em.fork().transactional(async (tx: EntityManager) => {
+    return inTransaction(orm.em, async (tx: EntityManager) => {
       const rows = await query<OutboxRow>(tx, CLAIM, [batchSize]);
       if (rows.length === 0) return 0;
       // One send: messages of one key land on one partition in this order.
