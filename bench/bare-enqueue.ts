@@ -31,7 +31,6 @@ app.post('/v1/issuances', async (c) => {
     actor: 'bare',
     userId: 'bare',
     policyId: body.policyId,
-    requestHash: 'bare',
   };
   await queues.issuance.add('job', data, { jobId });
   return c.json({ jobId, statusUrl: `/v1/jobs/${jobId}` }, 202);

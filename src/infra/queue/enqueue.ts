@@ -8,7 +8,7 @@ const IDEMPOTENCY_TTL_S = 24 * 3600;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** A stable hash of a request body, independent of key order. */
-export function requestHash(value: unknown): string {
+function requestHash(value: unknown): string {
   const canonical = (v: unknown): unknown =>
     v && typeof v === 'object' && !Array.isArray(v)
       ? Object.fromEntries(
