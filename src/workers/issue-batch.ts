@@ -10,6 +10,7 @@ import {
   ok,
   reject,
 } from '../domain/index.js';
+import { insertOutboxFrom } from '../infra/db/outbox.js';
 import { COUPON_COLUMNS, POLICY_COLUMNS, toCoupon, toPolicy } from '../infra/db/rows.js';
 import { inTransaction, json, pgArray, query } from '../infra/db/sql.js';
 import { newId } from '../infra/ids.js';
@@ -251,8 +252,7 @@ async function writeIssued(tx: EntityManager, granted: Grant[], now: Date): Prom
               case when code_id is null then 'issued' else 'code redeemed' end, ?
          from x
      ), events as (
-       insert into outbox (event_id, event_type, message_key, payload)
-       select (event->>'eventId')::uuid, event->>'type', event->>'couponId', event from x
+       ${insertOutboxFrom('x')}
      )
      select (select count(*) from quota)::int as updated,
             (select count(*) from per_policy)::int as expected`,
