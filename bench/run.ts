@@ -222,6 +222,12 @@ async function main(): Promise<number> {
   } finally {
     clearTimeout(watchdog);
     await cleanUp(ctx);
+    for (const proc of allProcs().filter((p) => p.warnings > 0)) {
+      log(
+        `${proc.name}: ${proc.warnings} warning line(s), the first ${proc.firstWarnings.length}:`,
+      );
+      for (const line of proc.firstWarnings) log(`  ${line.slice(0, 400)}`);
+    }
     log(`total ${((Date.now() - began) / 1000).toFixed(0)} s`);
   }
 }

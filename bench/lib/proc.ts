@@ -9,6 +9,7 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const STOP_LIMIT_MS = 12_000;
 const LOG_LINES_KEPT = 300;
+const WARNINGS_KEPT = 5;
 
 export type ProcKind = 'api' | 'worker' | 'bridge' | 'baseline';
 
@@ -20,6 +21,8 @@ export interface Proc {
   logs: string[];
   /** Lines at level warn or above (pino 40+), counted over the whole life of the process. */
   warnings: number;
+  /** The first few of those lines, shown at the end of the run. */
+  firstWarnings: string[];
   exited: Promise<number | string>;
   alive(): boolean;
   /** Resolves with the first line (already seen or to come) that satisfies `match`. */
@@ -70,6 +73,7 @@ export function spawnNode(
     child,
     logs: [],
     warnings: 0,
+    firstWarnings: [],
     exited,
     alive: () => child.exitCode === null && child.signalCode === null,
     waitForLine(match, what, timeoutMs) {
@@ -101,7 +105,10 @@ export function spawnNode(
   const onLine = (line: string) => {
     proc.logs.push(line);
     if (proc.logs.length > LOG_LINES_KEPT) proc.logs.shift();
-    if (/"level":(4|5|6)\d/.test(line)) proc.warnings += 1;
+    if (/"level":(4|5|6)\d/.test(line)) {
+      proc.warnings += 1;
+      if (proc.firstWarnings.length < WARNINGS_KEPT) proc.firstWarnings.push(line);
+    }
     for (const waiter of [...waiters]) waiter(line);
   };
   createInterface({ input: child.stdout! }).on('line', onLine);

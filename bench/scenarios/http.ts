@@ -111,88 +111,126 @@ function summary(result: autocannon.Result) {
 }
 
 const WARMUP_S = 2;
+/** The ingress load alternates between the two servers in slices this long (seconds). */
+const SLICE_S = 5;
 
-async function ingressRun(
-  ctx: BenchContext,
-  label: string,
-  start: () => Promise<{ proc: Proc; url: string }>,
-  load: Omit<Load, 'url'>,
-  prefix: string,
-  probes: CpuProbe[],
-) {
-  const { proc, url } = await start();
-  try {
-    await cannon({ ...load, url, durationS: WARMUP_S });
-    const cpu = startCpu([procProbe(proc), ...probes]);
-    const result = await cannon({ ...load, url });
-    const cpuPercent = cpu.end();
-    assertAlive([proc]);
-    const figures = { ...summary(result), cpuPercent };
-    log(
-      `ingress ${label}: ${figures.reqPerSec} req/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, non-2xx ${figures.non2xx}`,
-    );
-    return figures;
-  } finally {
-    await stopAll([proc]);
-    // Workers are off in this scenario: the accumulated jobs are thrown away.
-    await ctx.deleteKeys(prefix);
-  }
+interface Server {
+  label: string;
+  proc: Proc;
+  url: string;
+  prefix: string;
 }
 
-/** Scenario 3: POST /v1/issuances of the api role versus a bare enqueue route, 50 connections. */
+/** Figures of several slices of load on one server, as if one run: counts summed, worst p99. */
+function merged(results: autocannon.Result[], cpuPercent: Record<string, number>) {
+  const parts = results.map(summary);
+  const ok2xx = parts.reduce((sum, p) => sum + p.ok2xx, 0);
+  const durationS = results.reduce((sum, r) => sum + r.duration, 0);
+  return {
+    reqPerSec: round(ok2xx / durationS, 0),
+    ok2xx,
+    non2xx: parts.reduce((sum, p) => sum + p.non2xx, 0),
+    errors: parts.reduce((sum, p) => sum + p.errors, 0),
+    timeouts: parts.reduce((sum, p) => sum + p.timeouts, 0),
+    // Percentiles of slices cannot be merged: the median of the slices' medians, the worst p99.
+    p50Ms: parts.map((p) => p.p50Ms).sort((a, b) => a - b)[Math.floor(parts.length / 2)]!,
+    p99Ms: Math.max(...parts.map((p) => p.p99Ms)),
+    maxMs: Math.max(...parts.map((p) => p.maxMs)),
+    durationS: round(durationS),
+    slices: parts.map((p) => p.reqPerSec),
+    cpuPercent,
+  };
+}
+
+/**
+ * Loads the servers in turn, `SLICE_S` seconds each, until each had `durationS`: the machine's speed
+ * drifts over tens of seconds (other tenants), and a baseline measured a minute before the service
+ * would carry that drift into the ratio. Each server is warmed up first; each one's CPU is sampled
+ * over its own slices only.
+ */
+async function alternate(
+  servers: Server[],
+  load: Omit<Load, 'url'>,
+  durationS: number,
+  probes: CpuProbe[],
+) {
+  for (const server of servers) await cannon({ ...load, url: server.url, durationS: WARMUP_S });
+  const results = servers.map(() => [] as autocannon.Result[]);
+  const cpuSums = servers.map(() => ({}) as Record<string, number>);
+  for (let slice = 0; slice < Math.ceil(durationS / SLICE_S); slice++) {
+    for (const [i, server] of servers.entries()) {
+      const cpu = startCpu([procProbe(server.proc), ...probes]);
+      results[i]!.push(await cannon({ ...load, url: server.url, durationS: SLICE_S }));
+      for (const [name, percent] of Object.entries(cpu.end())) {
+        cpuSums[i]![name] = (cpuSums[i]![name] ?? 0) + percent;
+      }
+      assertAlive([server.proc]);
+    }
+  }
+  return servers.map((server, i) => {
+    const slices = results[i]!.length;
+    const cpuPercent = Object.fromEntries(
+      Object.entries(cpuSums[i]!).map(([name, sum]) => [name, Math.round(sum / slices)]),
+    );
+    const figures = merged(results[i]!, cpuPercent);
+    log(
+      `ingress ${server.label}: ${figures.reqPerSec} req/s (slices ${figures.slices.join(', ')}), p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, non-2xx ${figures.non2xx}`,
+    );
+    return figures;
+  });
+}
+
+/**
+ * Scenario 3: POST /v1/issuances of the api role versus a bare enqueue route, 50 connections,
+ * `durationS` each, in alternating slices. The bare route that also reads the body is informational.
+ */
 export async function httpIngress(ctx: BenchContext, durationS: number, probes: CpuProbe[]) {
   const policyId = await ctx.insertPolicy('s3 ingress', 1_000_000);
   const tokens = await joseTokens(300, 's3-user');
-  const load = { policyId, tokens, connections: 50, durationS };
+  const load = { policyId, tokens, connections: 50 };
 
-  const bareRun = (parseBody: boolean) => {
+  const startBare = async (parseBody: boolean): Promise<Server> => {
     const label = parseBody ? 'bare-enqueue+body' : 'bare-enqueue';
     const prefix = ctx.name(`s3-${label}`);
-    return ingressRun(
-      ctx,
-      label,
-      async () => {
-        const { proc, ready } = await ctx.startBaseline(`s3 ${label}`, 'bench/bare-enqueue.ts', {
-          REDIS_URL,
-          QUEUE_PREFIX: prefix,
-          BARE_PARSE_BODY: parseBody ? '1' : '0',
-        });
-        return { proc, url: `http://127.0.0.1:${ready.port}` };
-      },
-      load,
-      prefix,
-      probes,
-    );
+    const { proc, ready } = await ctx.startBaseline(`s3 ${label}`, 'bench/bare-enqueue.ts', {
+      REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      BARE_PARSE_BODY: parseBody ? '1' : '0',
+    });
+    return { label, proc, url: `http://127.0.0.1:${ready.port}`, prefix };
   };
-  // The baseline of the ratio: a route that only does `queue.add`.
-  const bare = await bareRun(false);
-  // Informational: the same plus reading the JSON body, to separate framework cost from ours.
-  const bareWithBody = await bareRun(true);
-  const apiPrefix = ctx.name('s3-api');
-  const api = await ingressRun(
-    ctx,
-    'api',
-    async () => {
-      const { proc, baseUrl } = await ctx.startService('s3 api', 'api', {
-        ROLES: 'api',
-        QUEUE_PREFIX: apiPrefix,
-      });
-      return { proc, url: baseUrl! };
-    },
-    load,
-    apiPrefix,
-    probes,
-  );
-  return {
-    connections: 50,
-    durationS,
-    users: tokens.length,
-    api,
-    bare,
-    bareWithBody,
-    ratio: round(api.reqPerSec / bare.reqPerSec),
-    ratioToBareWithBody: round(api.reqPerSec / bareWithBody.reqPerSec),
+  const startApi = async (): Promise<Server> => {
+    const prefix = ctx.name('s3-api');
+    const { proc, baseUrl } = await ctx.startService('s3 api', 'api', {
+      ROLES: 'api',
+      QUEUE_PREFIX: prefix,
+    });
+    return { label: 'api', proc, url: baseUrl!, prefix };
   };
+  const servers: Server[] = [];
+  try {
+    // The baseline of the ratio, a route that only does `queue.add`, against the api; then,
+    // informational, the same plus reading the JSON body (framework cost apart from ours).
+    servers.push(await startBare(false), await startApi());
+    const [bare, api] = await alternate(servers, load, durationS, probes);
+    servers.push(await startBare(true));
+    const [bareWithBody] = await alternate([servers[2]!], load, durationS, probes);
+    return {
+      connections: 50,
+      durationS,
+      sliceS: SLICE_S,
+      users: tokens.length,
+      api: api!,
+      bare: bare!,
+      bareWithBody: bareWithBody!,
+      ratio: round(api!.reqPerSec / bare!.reqPerSec),
+      ratioToBareWithBody: round(api!.reqPerSec / bareWithBody!.reqPerSec),
+    };
+  } finally {
+    await stopAll(servers.map((server) => server.proc));
+    // Workers are off in this scenario: the accumulated jobs are thrown away.
+    for (const server of servers) await ctx.deleteKeys(server.prefix);
+  }
 }
 
 /** The flash sale's api runs this many processes on its one port (API_PROCESSES). */

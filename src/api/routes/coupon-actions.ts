@@ -3,9 +3,8 @@ import type { Redis } from 'ioredis';
 import { validateCoupon } from '../../domain/index.js';
 import type { Orm } from '../../infra/db/orm.js';
 import { findPolicy } from '../../infra/db/policy.repository.js';
-import { enqueueOnce } from '../../infra/queue/enqueue.js';
+import { enqueueOnce, type JobSink } from '../../infra/queue/enqueue.js';
 import { JOB_ID_PREFIX, type UsageJobData } from '../../infra/queue/jobs.js';
-import type { Queues } from '../../infra/queue/queues.js';
 import type { Principal } from '../context.js';
 import { ApiError } from '../errors.js';
 import { requireAdmin } from '../middleware/auth.js';
@@ -34,7 +33,8 @@ const params = uuidParam('couponId');
 
 interface Deps {
   orm: Orm;
-  queues: Queues;
+  /** The usage queue (its adds batched per turn, see `addsPerTurn`). */
+  usage: JobSink<UsageJobData>;
   redis: Redis;
   queuePrefix: string;
 }
@@ -105,7 +105,7 @@ export function couponActionRoutes(deps: Deps) {
         const input = c.req.valid('json') as Record<string, unknown>;
         const data = jobData(action, principal, couponId, input);
         const result = await enqueueOnce({
-          queue: deps.queues.usage,
+          queue: deps.usage,
           redis: deps.redis,
           keyPrefix: deps.queuePrefix,
           idPrefix: JOB_ID_PREFIX.usage,

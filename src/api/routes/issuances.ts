@@ -1,9 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Redis } from 'ioredis';
 import { hashTypedCode } from '../../infra/codes.js';
-import { enqueueOnce } from '../../infra/queue/enqueue.js';
+import { enqueueOnce, type JobSink } from '../../infra/queue/enqueue.js';
 import { type IssueJobData, JOB_ID_PREFIX } from '../../infra/queue/jobs.js';
-import type { Queues } from '../../infra/queue/queues.js';
 import { newVerdictJobId, type VerdictRecorder } from '../../infra/queue/verdicts.js';
 import type { SoldOutGate } from '../../infra/redis/sold-out.js';
 import { ApiError } from '../errors.js';
@@ -23,7 +22,8 @@ import { createRouter } from '../validation.js';
 const NO_SUCH_CODE = '0'.repeat(64);
 
 export function issuanceRoutes(deps: {
-  queues: Queues;
+  /** The issuance queue (its adds batched per turn, see `addsPerTurn`). */
+  issuance: JobSink<IssueJobData>;
   redis: Redis;
   queuePrefix: string;
   codeHashSecret: string;
@@ -85,7 +85,7 @@ export function issuanceRoutes(deps: {
         };
       }
       const result = await enqueueOnce({
-        queue: deps.queues.issuance,
+        queue: deps.issuance,
         redis: deps.redis,
         keyPrefix: deps.queuePrefix,
         idPrefix: JOB_ID_PREFIX.issuance,

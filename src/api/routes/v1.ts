@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { Redis } from 'ioredis';
 import type { Env } from '../../infra/config/env.js';
 import type { Orm } from '../../infra/db/orm.js';
+import { addsPerTurn } from '../../infra/queue/enqueue.js';
 import type { Queues } from '../../infra/queue/queues.js';
 import { VerdictRecorder } from '../../infra/queue/verdicts.js';
 import { clearSoldOut, SoldOutGate } from '../../infra/redis/sold-out.js';
@@ -56,7 +57,7 @@ export function mountV1(
   app.route(
     '/',
     issuanceRoutes({
-      queues,
+      issuance: addsPerTurn(queues.issuance),
       redis,
       queuePrefix: env.QUEUE_PREFIX,
       codeHashSecret: env.CODE_HASH_SECRET,
@@ -66,5 +67,13 @@ export function mountV1(
   );
   app.route('/', jobRoutes({ queues, redis, queuePrefix: env.QUEUE_PREFIX }));
   app.route('/', couponRoutes({ orm }));
-  app.route('/', couponActionRoutes({ orm, queues, redis, queuePrefix: env.QUEUE_PREFIX }));
+  app.route(
+    '/',
+    couponActionRoutes({
+      orm,
+      usage: addsPerTurn(queues.usage),
+      redis,
+      queuePrefix: env.QUEUE_PREFIX,
+    }),
+  );
 }

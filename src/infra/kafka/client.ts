@@ -51,6 +51,20 @@ export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise
   }
 }
 
+/**
+ * Creates those of `topics` the cluster does not have yet. Asking to create a topic that exists
+ * answers `false`, but the client logs the broker's refusal as an error on every start; several
+ * processes racing here still see that once, harmlessly.
+ */
+export async function ensureTopics(
+  admin: Admin,
+  topics: { topic: string; numPartitions?: number }[],
+): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter(({ topic }) => !existing.has(topic));
+  if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
+}
+
 /** Messages of `topic` not yet committed by `groupId`, over all partitions. */
 export async function consumerLag(admin: Admin, groupId: string, topic: string): Promise<number> {
   const [ends, groups] = await Promise.all([

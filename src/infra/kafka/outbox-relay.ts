@@ -1,10 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
-import type { Kafka, Message } from 'kafkajs';
+import { type Kafka, type Message, Partitioners } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.js';
 import { outboxBacklog } from '../db/outbox.js';
 import { inTransaction, json, query } from '../db/sql.js';
+import { ensureTopics } from './client.js';
 
 export interface OutboxRelayOptions {
   orm: Orm;
@@ -83,6 +84,7 @@ export function startOutboxRelay({
   // out a leader move, and a send that fails fast holds the row locks (and delays close()) less.
   // Connecting still follows the client's retry settings (createKafka: about 3.5 s to give up).
   const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
     idempotent: false,
     allowAutoTopicCreation: true,
     retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
@@ -112,7 +114,7 @@ export function startOutboxRelay({
     const admin = kafka.admin();
     try {
       await admin.connect();
-      await admin.createTopics({ topics: [{ topic }] }); // false when it exists already
+      await ensureTopics(admin, [{ topic }]);
     } catch (error) {
       // Not fatal: the topic may be provisioned by others, or auto-created on first send.
       log.warn({ err: error }, 'could not create the topic');

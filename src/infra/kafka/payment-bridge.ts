@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.js';
 import { json, query } from '../db/sql.js';
 import { paymentJobId, type UsageJobData } from '../queue/jobs.js';
-import { consumerLag } from './client.js';
+import { consumerLag, ensureTopics } from './client.js';
 import {
   type PaymentEvent,
   type PaymentMessageError,
@@ -218,11 +218,10 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
 
   try {
     await Promise.all([admin.connect(), producer.connect(), consumer.connect()]);
-    // Several bridges may start at once: the losers of the race get `false`, not an error.
-    await admin.createTopics({
-      topics: [topic, dlqTopic].map((name) => ({ topic: name, numPartitions: PARTITIONS })),
-      waitForLeaders: true,
-    });
+    await ensureTopics(
+      admin,
+      [topic, dlqTopic].map((name) => ({ topic: name, numPartitions: PARTITIONS })),
+    );
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
       eachBatch,

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { perTurn } from '../per-turn.js';
 
 /** Idempotency records live as long as finished jobs stay readable. */
 const IDEMPOTENCY_TTL_S = 24 * 3600;
@@ -21,6 +22,27 @@ function requestHash(value: unknown): string {
   return sha256(JSON.stringify(canonical(value)));
 }
 
+/** What {@link enqueueOnce} needs of a queue: a BullMQ `Queue`, or {@link addsPerTurn} of one. */
+export interface JobSink<D> {
+  readonly name: string;
+  add(name: string, data: D, opts: { jobId: string }): Promise<unknown>;
+}
+
+/**
+ * The queue's adds of one event-loop turn sent as one pipeline (`addBulk`): under load an API
+ * process answers many requests per turn, and one write and one read to Redis for all of them cost
+ * less than one each (the same job options apply). Each add resolves once the pipeline is
+ * acknowledged; when it fails, every add of that turn rejects (its caller answers 503), even if
+ * Redis took some of the jobs: a client that retries such a request may start a second job, as it
+ * may after any lost answer, and the worker's per-user limit still decides.
+ */
+export function addsPerTurn<D>(queue: Queue<D>): JobSink<D> {
+  const add = perTurn((jobs: { name: string; data: D; opts: { jobId: string } }[]) =>
+    queue.addBulk(jobs as Parameters<Queue<D>['addBulk']>[0]),
+  );
+  return { name: queue.name, add: (name, data, opts) => add({ name, data, opts }) };
+}
+
 export type EnqueueResult = { ok: true; jobId: string } | { ok: false; reason: 'KEY_REUSED' };
 
 /**
@@ -30,7 +52,7 @@ export type EnqueueResult = { ok: true; jobId: string } | { ok: false; reason: '
  * PostgreSQL makes a repeat that outlives both records still issue nothing twice.
  */
 export async function enqueueOnce<D>(args: {
-  queue: Pick<Queue, 'name' | 'add'>;
+  queue: JobSink<D>;
   redis: Redis;
   keyPrefix: string;
   idPrefix: string;

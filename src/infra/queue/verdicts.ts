@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { newId } from '../ids.js';
+import { perTurn } from '../per-turn.js';
 import { jobCounterKey } from '../metrics.js';
 import { JOB_ID_PREFIX } from './jobs.js';
 import { QUEUE_NAMES } from './queues.js';
@@ -38,12 +39,6 @@ const dayKey = (prefix: string, day: number) => `${prefix}:verdicts:${day}`;
 /** One key per verdict, as verdicts were first stored; still read. */
 const legacyKey = (prefix: string, jobId: string) => `${prefix}:verdict:${jobId}`;
 
-interface Pending {
-  verdict: Verdict;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
 /**
  * Stores verdicts and counts them as finished jobs. Every verdict of one event-loop turn goes in one
  * HSET (plus the day hash's EXPIREAT and one HINCRBY per code), and each `record` resolves only once
@@ -51,8 +46,7 @@ interface Pending {
  * sale more than everything else it does.
  */
 export class VerdictRecorder {
-  private pending: Pending[] = [];
-  private scheduled = false;
+  private readonly write = perTurn((verdicts: Verdict[]) => this.flush(verdicts));
 
   constructor(
     private readonly redis: Redis,
@@ -63,47 +57,34 @@ export class VerdictRecorder {
     if (dayOf(verdict.jobId) === null) {
       return Promise.reject(new Error(`not a verdict job id: ${verdict.jobId}`));
     }
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ verdict, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
-    });
+    return this.write(verdict);
   }
 
-  private async flush(): Promise<void> {
-    const batch = this.pending;
-    this.pending = [];
-    this.scheduled = false;
+  private async flush(verdicts: Verdict[]): Promise<undefined[]> {
     const byDay = new Map<number, string[]>();
     const byCode = new Map<string, number>();
-    for (const { verdict } of batch) {
+    for (const verdict of verdicts) {
       const day = dayOf(verdict.jobId) as number;
       const fields = byDay.get(day) ?? [];
       fields.push(verdict.jobId, JSON.stringify(verdict));
       byDay.set(day, fields);
       byCode.set(verdict.code, (byCode.get(verdict.code) ?? 0) + 1);
     }
-    try {
-      const writes: Promise<unknown>[] = [];
-      for (const [day, fields] of byDay) {
-        const key = dayKey(this.prefix, day);
-        writes.push(
-          this.redis.hset(key, ...fields),
-          this.redis.expireat(key, Math.ceil(((day + 1) * DAY_MS) / 1000) + VERDICT_TTL_S),
-        );
-      }
-      for (const [code, n] of byCode) {
-        writes.push(
-          this.redis.hincrby(jobCounterKey(this.prefix), `${QUEUE_NAMES.issuance}|${code}`, n),
-        );
-      }
-      await Promise.all(writes);
-      for (const { resolve } of batch) resolve();
-    } catch (error) {
-      for (const { reject } of batch) reject(error);
+    const writes: Promise<unknown>[] = [];
+    for (const [day, fields] of byDay) {
+      const key = dayKey(this.prefix, day);
+      writes.push(
+        this.redis.hset(key, ...fields),
+        this.redis.expireat(key, Math.ceil(((day + 1) * DAY_MS) / 1000) + VERDICT_TTL_S),
+      );
     }
+    for (const [code, n] of byCode) {
+      writes.push(
+        this.redis.hincrby(jobCounterKey(this.prefix), `${QUEUE_NAMES.issuance}|${code}`, n),
+      );
+    }
+    await Promise.all(writes);
+    return [];
   }
 }
 

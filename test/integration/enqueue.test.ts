@@ -1,0 +1,57 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { addsPerTurn } from '../../src/infra/queue/enqueue.js';
+import { services, uniqueName } from '../support/services.js';
+
+describe('addsPerTurn', () => {
+  const redis = new Redis(services().redisUrl, { maxRetriesPerRequest: null });
+  const prefix = uniqueName('enqueue');
+  const queue = new Queue<{ n: number }>('issuance', {
+    connection: redis,
+    prefix,
+    defaultJobOptions: { attempts: 3, removeOnComplete: { age: 60 } },
+  });
+  afterAll(async () => {
+    await queue.obliterate({ force: true });
+    await queue.close();
+    redis.disconnect();
+  });
+
+  it('adds the jobs of one turn, each under its id with its data and the queue’s job options', async () => {
+    const sink = addsPerTurn(queue);
+    const ids = Array.from({ length: 40 }, (_, n) => `job-${n}`);
+    await Promise.all(ids.map((jobId, n) => sink.add('job', { n }, { jobId })));
+    expect(await queue.getWaitingCount()).toBe(40);
+    for (const [n, jobId] of ids.entries()) {
+      const job = await queue.getJob(jobId);
+      expect(job?.data).toEqual({ n });
+      expect(job?.opts.attempts).toBe(3);
+    }
+    // The same id again (an Idempotency-Key repeat) names the job already there.
+    await Promise.all([sink.add('job', { n: 99 }, { jobId: 'job-0' })]);
+    expect((await queue.getJob('job-0'))?.data).toEqual({ n: 0 });
+    expect(await queue.getWaitingCount()).toBe(40);
+  });
+
+  it('rejects every add of a turn when Redis cannot take them', async () => {
+    const dead = new Redis('redis://127.0.0.1:1', {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      lazyConnect: true,
+    });
+    dead.on('error', () => undefined);
+    const deadQueue = new Queue<{ n: number }>('issuance', { connection: dead, prefix });
+    deadQueue.on('error', () => undefined);
+    try {
+      const sink = addsPerTurn(deadQueue);
+      const results = await Promise.allSettled(
+        [1, 2, 3].map((n) => sink.add('job', { n }, { jobId: `dead-${n}` })),
+      );
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    } finally {
+      dead.disconnect();
+      await deadQueue.close().catch(() => undefined);
+    }
+  });
+});
