@@ -81,7 +81,7 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
   if (roles.has('bridge')) {
     const { startOutboxRelay } = await import('./infra/kafka/outbox-relay.js');
     const { startPaymentBridge } = await import('./infra/kafka/payment-bridge.js');
-    const { applyPaymentEvents } = await import('./workers/apply-payment.js');
+    const { recordAndApplyPayments } = await import('./workers/apply-payment.js');
     // Neither waits for Kafka: a Kafka outage delays events and loses none, and the other roles of
     // this process keep serving meanwhile.
     const relay = startOutboxRelay({ orm, kafka, topic: env.KAFKA_COUPON_EVENTS_TOPIC, logger });
@@ -93,8 +93,8 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
         orm,
         usageQueue: queues.usage,
         // The bridge applies what it records; the usage workers take over only if that fails.
-        apply: async (orderIds) => {
-          const results = await applyPaymentEvents(orm.em.fork(), orderIds, new Date());
+        apply: async (chunk) => {
+          const { results } = await recordAndApplyPayments(orm.em.fork(), chunk, new Date());
           await stats.changed([...results.values()].flatMap((r) => r.policyIds));
         },
         topic: env.KAFKA_PAYMENT_TOPIC,

@@ -7,10 +7,10 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/infra/kafka/client.js';
 import { type PaymentBridge, startPaymentBridge } from '../../src/infra/kafka/payment-bridge.js';
-import type { PaymentEvent } from '../../src/infra/kafka/payment-event.js';
+import type { PaymentChunk, PaymentEvent } from '../../src/infra/kafka/payment-event.js';
 import { paymentJobId, type UsageJobData } from '../../src/infra/queue/jobs.js';
 import { createWorkerRedis } from '../../src/infra/redis/connection.js';
-import { applyPaymentEvents } from '../../src/workers/apply-payment.js';
+import { recordAndApplyPayments } from '../../src/workers/apply-payment.js';
 import {
   createTestDatabase,
   services,
@@ -107,7 +107,7 @@ describe('the payment bridge: Kafka → payment_events + usage queue', () => {
     const start = (
       q = usageQueue,
       effectTimeoutMs?: number,
-      apply?: (orderIds: string[]) => Promise<void>,
+      apply?: (chunk: PaymentChunk) => Promise<void>,
     ) =>
       startPaymentBridge({
         kafka,
@@ -192,12 +192,12 @@ describe('the payment bridge: Kafka → payment_events + usage queue', () => {
     }
   });
 
-  it('with `apply`, applies what it recorded itself and enqueues nothing', async () => {
+  it('with `apply`, records and applies each chunk itself and enqueues nothing', async () => {
     const { topic, usageQueue, start } = setup();
     const applied: string[][] = [];
-    const bridge = await start(usageQueue, undefined, async (orderIds) => {
-      applied.push(orderIds);
-      await applyPaymentEvents(db.orm.em.fork(), orderIds, new Date());
+    const bridge = await start(usageQueue, undefined, async (chunk) => {
+      applied.push(chunk.events.map(({ event }) => event.orderId));
+      await recordAndApplyPayments(db.orm.em.fork(), chunk, new Date());
     });
     try {
       const events = Array.from({ length: 5 }, () => paymentEvent());
@@ -234,9 +234,9 @@ describe('the payment bridge: Kafka → payment_events + usage queue', () => {
           orderId: event.orderId,
         });
       }
-      expect(lines.some((line) => String(line.msg).includes('handing them to the workers'))).toBe(
-        true,
-      );
+      expect(
+        lines.some((line) => String(line.msg).includes('recording them for the workers')),
+      ).toBe(true);
     } finally {
       await bridge.close();
     }

@@ -7,7 +7,7 @@ import {
   transitionEvent,
 } from '../../domain/index.js';
 import { newId } from '../ids.js';
-import { insertOutbox } from './outbox.js';
+import { insertOutboxFrom } from './outbox.js';
 import { COUPON_COLUMNS, POLICY_COLUMNS, toCoupon, toPolicy } from './rows.js';
 import { json, pgArray, query } from './sql.js';
 
@@ -67,62 +67,70 @@ export interface Change {
   reason: string | null;
 }
 
+/** One change as a row of the `x` set of {@link CHANGES_CTE}. */
+export function changeRow({ transition, actor, reason }: Change, now: Date) {
+  const { coupon, from, to } = transition;
+  return {
+    id: coupon.id,
+    from_status: from,
+    status: to,
+    order_id: coupon.orderId,
+    reserved_at: coupon.reservedAt,
+    used_at: coupon.usedAt,
+    discount_amount: coupon.discountAmount,
+    actor,
+    reason,
+    event: transitionEvent(transition, { eventId: newId(), now }),
+  };
+}
+
 /**
- * Writes status changes the domain decided: the coupon rows (only where the status is still the one
- * the decision started from), one history row and one outbox event each, in the caller's
- * transaction. Throws when a row moved meanwhile, so the transaction rolls back whole.
+ * The common-table expressions that write status changes: `changed` updates the coupon rows (only
+ * where the status is still the one the decision started from; `returning` them), one history row
+ * and one outbox event each. Its three parameters are {@link changeParams}; a statement adds its
+ * own expressions after it and selects `count(*) from changed`.
+ */
+export const CHANGES_CTE = `x as (
+    select * from jsonb_to_recordset(?::jsonb)
+      as x(id uuid, from_status text, status text, order_id text, reserved_at timestamptz,
+           used_at timestamptz, discount_amount bigint, actor text, reason text, event jsonb)
+  ), changed as (
+    update coupons c
+       set status = x.status, order_id = x.order_id, reserved_at = x.reserved_at,
+           used_at = x.used_at, discount_amount = x.discount_amount, updated_at = ?
+      from x
+     where c.id = x.id and c.status = x.from_status
+    returning c.id
+  ), history as (
+    insert into coupon_history (coupon_id, from_status, to_status, actor, reason, at)
+    select x.id, x.from_status, x.status, x.actor, x.reason, ? from x
+  ), outbox_rows as (
+    ${insertOutboxFrom('x', 'x.event')}
+  )`;
+
+export const changeParams = (changes: Change[], now: Date): unknown[] => [
+  json(changes.map((change) => changeRow(change, now))),
+  now,
+  now,
+];
+
+/** Throws when a coupon row moved meanwhile, so the transaction rolls back whole. */
+export function assertAllChanged(changed: number | undefined, expected: number): void {
+  if (changed !== expected) {
+    throw new Error('a coupon changed status concurrently; the transaction is rolled back');
+  }
+}
+
+/**
+ * Writes status changes the domain decided, in one statement of the caller's transaction
+ * ({@link CHANGES_CTE}). Throws when a row moved meanwhile, so the transaction rolls back whole.
  */
 export async function saveChanges(tx: EntityManager, changes: Change[], now: Date): Promise<void> {
   if (changes.length === 0) return;
-  const updated = await query<{ id: string }>(
+  const [row] = await query<{ changed: number }>(
     tx,
-    `update coupons c
-        set status = x.status, order_id = x.order_id, reserved_at = x.reserved_at,
-            used_at = x.used_at, discount_amount = x.discount_amount, updated_at = ?
-       from jsonb_to_recordset(?::jsonb)
-         as x(id uuid, from_status text, status text, order_id text, reserved_at timestamptz,
-              used_at timestamptz, discount_amount bigint)
-      where c.id = x.id and c.status = x.from_status
-      returning c.id`,
-    [
-      now,
-      json(
-        changes.map(({ transition: { coupon, from } }) => ({
-          id: coupon.id,
-          from_status: from,
-          status: coupon.status,
-          order_id: coupon.orderId,
-          reserved_at: coupon.reservedAt,
-          used_at: coupon.usedAt,
-          discount_amount: coupon.discountAmount,
-        })),
-      ),
-    ],
+    `with ${CHANGES_CTE} select count(*)::int as changed from changed`,
+    changeParams(changes, now),
   );
-  if (updated.length !== changes.length) {
-    throw new Error('a coupon changed status concurrently; the transaction is rolled back');
-  }
-  await query(
-    tx,
-    `insert into coupon_history (coupon_id, from_status, to_status, actor, reason, at)
-     select x.id, x.from_status, x.to_status, x.actor, x.reason, ?
-       from jsonb_to_recordset(?::jsonb)
-         as x(id uuid, from_status text, to_status text, actor text, reason text)`,
-    [
-      now,
-      json(
-        changes.map(({ transition, actor, reason }) => ({
-          id: transition.coupon.id,
-          from_status: transition.from,
-          to_status: transition.to,
-          actor,
-          reason,
-        })),
-      ),
-    ],
-  );
-  await insertOutbox(
-    tx,
-    changes.map(({ transition }) => transitionEvent(transition, { eventId: newId(), now })),
-  );
+  assertAllChanged(row?.changed, changes.length);
 }

@@ -1,6 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { CouponEvent } from '../../domain/index.js';
-import { json, query } from './sql.js';
+import { query } from './sql.js';
 
 /**
  * `insert into outbox … select … from <from>`, for events held in the jsonb column or value `event`
@@ -11,12 +10,6 @@ export const insertOutboxFrom = (from: string, event = 'event'): string =>
   `insert into outbox (event_id, event_type, message_key, payload)
    select (${event}->>'eventId')::uuid, ${event}->>'type', ${event}->>'couponId', ${event}
      from ${from}`;
-
-/** Writes events to the outbox in the caller's transaction: they exist exactly when the change does. */
-export async function insertOutbox(tx: EntityManager, events: CouponEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await query(tx, insertOutboxFrom('jsonb_array_elements(?::jsonb) e', 'e'), [json(events)]);
-}
 
 /** Rows written but not yet acknowledged by Kafka (partial index `outbox_pending`). */
 export async function outboxBacklog(em: EntityManager): Promise<number> {

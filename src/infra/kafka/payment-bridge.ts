@@ -12,6 +12,7 @@ import { json, query } from '../db/sql.js';
 import { paymentJobId, type UsageJobData } from '../queue/jobs.js';
 import { consumerLag, ensureTopics } from './client.js';
 import {
+  type PaymentChunk,
   type PaymentEvent,
   type PaymentMessageError,
   parsePaymentMessage,
@@ -23,11 +24,12 @@ export interface PaymentBridgeOptions {
   /** The usage queue; a PAYMENT job per recorded event that was not applied here. */
   usageQueue: Queue<UsageJobData>;
   /**
-   * Applies every pending event of these orders (the usage worker's group commit). When given, the
-   * bridge applies each recorded chunk itself, in one transaction, and enqueues PAYMENT jobs only
-   * if that fails: a job per event between bridge and worker cost most of the payment path.
+   * Records and applies a chunk of events in one transaction (`recordAndApplyPayments`). When
+   * given, the bridge hands it each chunk first; only if that fails does it record the chunk and
+   * enqueue a PAYMENT job per event for the usage workers: a job per event between bridge and
+   * worker cost most of the payment path.
    */
-  apply?: (orderIds: string[]) => Promise<void>;
+  apply?: (chunk: PaymentChunk) => Promise<void>;
   /** The payment topic; refused messages go to `<topic>.dlq`. */
   topic: string;
   /** @defaultValue 'coupon-payment-bridge' */
@@ -114,8 +116,8 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
     }
   }
 
+  /** Records the events (once per `eventId`) and enqueues a PAYMENT job per event still pending. */
   async function record(events: { event: PaymentEvent; offset: string }[], partition: number) {
-    if (events.length === 0) return;
     const rows = events.map(({ event, offset }) => ({
       event_id: event.eventId,
       order_id: event.orderId,
@@ -150,19 +152,6 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
       [json(rows), topic, partition],
     );
     if (pending.length === 0) return;
-    if (apply) {
-      // Recorded first, so applying is the same, idempotent step a worker would take: events
-      // still pending (this chunk's and any older ones of these orders) in offset order.
-      try {
-        await apply([...new Set(pending.map((event) => event.orderId))]);
-        return;
-      } catch (error) {
-        log.warn(
-          { err: error, partition, events: pending.length },
-          'could not apply recorded payment events; handing them to the workers',
-        );
-      }
-    }
     await usageQueue.addBulk(
       pending.map(({ eventId, orderId }) => ({
         name: 'job',
@@ -170,6 +159,25 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
         opts: { jobId: paymentJobId(eventId) },
       })),
     );
+  }
+
+  async function recordOrApply(
+    events: { event: PaymentEvent; offset: string }[],
+    partition: number,
+  ) {
+    if (events.length === 0) return;
+    if (apply) {
+      try {
+        await apply({ topic, partition, events });
+        return;
+      } catch (error) {
+        log.warn(
+          { err: error, partition, events: events.length },
+          'could not apply payment events; recording them for the workers',
+        );
+      }
+    }
+    await record(events, partition);
   }
 
   async function processChunk(messages: KafkaMessage[], partition: number): Promise<void> {
@@ -181,7 +189,7 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
       else refused.push({ message, code: parsed.code, reason: parsed.message });
     }
     await withTimeout(
-      Promise.all([sendToDlq(refused, partition), record(accepted, partition)]),
+      Promise.all([sendToDlq(refused, partition), recordOrApply(accepted, partition)]),
       effectTimeoutMs,
     );
   }

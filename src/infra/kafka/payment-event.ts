@@ -51,3 +51,10 @@ export function parsePaymentMessage(value: Buffer | null): ParsedPaymentMessage 
   );
   return { ok: false, code: 'SCHEMA_VIOLATION', message: shorten(issues.join('; ')) };
 }
+
+/** Accepted events of one partition of `topic`, in offset order, as the bridge hands them on. */
+export interface PaymentChunk {
+  topic: string;
+  partition: number;
+  events: { event: PaymentEvent; offset: string }[];
+}

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { newId } from '../ids.js';
-import { perTurn } from '../per-turn.js';
 import { jobCounterKey } from '../metrics.js';
+import { perTurn } from '../per-turn.js';
 import { JOB_ID_PREFIX } from './jobs.js';
 import { QUEUE_NAMES } from './queues.js';
 

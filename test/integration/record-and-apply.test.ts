@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PaymentChunk, PaymentEvent } from '../../src/infra/kafka/payment-event.js';
+import { recordAndApplyPayments } from '../../src/workers/apply-payment.js';
+import { waitFor } from '../support/payments.js';
+import { createTestDatabase, type TestDatabase } from '../support/services.js';
+
+type Type = PaymentEvent['type'];
+
+describe('recordAndApplyPayments (the bridge records and applies a chunk in one transaction)', () => {
+  let db: TestDatabase;
+  let client: pg.Client;
+  let policyId: string;
+  const topic = 'payments';
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    policyId = randomUUID();
+    await client.query(
+      `insert into coupon_policies (id, name, discount_type, discount_value, max_discount_amount,
+                                    issue_type, total_quantity, per_user_limit, valid_from, valid_until)
+       values ($1, 'payments', 'PERCENTAGE', 10, 5000, 'DIRECT', 1000, 1,
+               now() - interval '1 hour', now() + interval '7 days')`,
+      [policyId],
+    );
+  });
+  afterAll(async () => {
+    await client.end();
+    await db.drop();
+  });
+
+  /** A coupon RESERVED for a fresh order; returns both ids. */
+  async function reserved() {
+    const couponId = randomUUID();
+    const orderId = `order-${randomUUID()}`;
+    await client.query(
+      `insert into coupons (id, policy_id, user_id, user_slot, status, issued_at, expires_at,
+                            order_id, reserved_at, discount_amount, issue_job_id)
+       values ($1, $2, $3, 1, 'RESERVED', now(), now() + interval '7 days', $4, now(), 1000, $5)`,
+      [couponId, policyId, `user-${couponId}`, orderId, `job-${couponId}`],
+    );
+    return { couponId, orderId };
+  }
+
+  const event = (type: Type, orderId: string): PaymentEvent => ({
+    eventId: randomUUID(),
+    type,
+    orderId,
+    userId: 'buyer',
+    amount: 30000,
+    occurredAt: new Date().toISOString(),
+  });
+
+  let offset = 0;
+  const chunk = (events: PaymentEvent[]): PaymentChunk => ({
+    topic,
+    partition: 0,
+    events: events.map((e) => ({ event: e, offset: String(offset++) })),
+  });
+
+  async function couponState(couponId: string) {
+    const { rows } = await client.query(
+      `select status, order_id as "orderId",
+              (select count(*)::int from coupon_history h where h.coupon_id = c.id) as history,
+              (select count(*)::int from outbox o where o.message_key = c.id::text) as events
+         from coupons c where id = $1`,
+      [couponId],
+    );
+    return rows[0];
+  }
+
+  async function recorded(eventIds: string[]) {
+    const { rows } = await client.query(
+      `select event_id as "eventId", outcome, applied_at is not null as applied
+         from payment_events where event_id = any($1::uuid[]) order by kafka_offset`,
+      [eventIds],
+    );
+    return rows;
+  }
+
+  it('applies each event in offset order, a coupon changing twice included, and records each once', async () => {
+    const a = await reserved();
+    const b = await reserved();
+    const c = await reserved();
+    const events = [
+      event('PAYMENT_COMPLETED', a.orderId),
+      event('PAYMENT_COMPLETED', b.orderId),
+      event('PAYMENT_FAILED', c.orderId),
+      event('PAYMENT_CANCELLED', b.orderId),
+      event('PAYMENT_COMPLETED', 'order-without-coupon'),
+    ];
+    const { recorded: count } = await recordAndApplyPayments(
+      db.orm.em.fork(),
+      chunk(events),
+      new Date(),
+    );
+    expect(count).toBe(5);
+    expect(await couponState(a.couponId)).toEqual({
+      status: 'USED',
+      orderId: a.orderId,
+      history: 1,
+      events: 1,
+    });
+    // USED by the first event, given back by the later cancellation: two changes, in that order.
+    expect(await couponState(b.couponId)).toEqual({
+      status: 'ISSUED',
+      orderId: null,
+      history: 2,
+      events: 2,
+    });
+    expect(await couponState(c.couponId)).toMatchObject({ status: 'ISSUED', history: 1 });
+    expect((await recorded(events.map((e) => e.eventId))).map((r) => r.outcome)).toEqual([
+      'COUPON_USED',
+      'COUPON_USED',
+      'COUPON_RELEASED',
+      'COUPON_RESTORED',
+      'NO_COUPON',
+    ]);
+
+    // The same chunk delivered again changes nothing and records nothing.
+    const again = await recordAndApplyPayments(db.orm.em.fork(), chunk(events), new Date());
+    expect(again.recorded).toBe(0);
+    expect(await couponState(b.couponId)).toMatchObject({ history: 2, events: 2 });
+    expect(await recorded(events.map((e) => e.eventId))).toHaveLength(5);
+  });
+
+  it('records an event sent twice in one chunk once', async () => {
+    const a = await reserved();
+    const completed = event('PAYMENT_COMPLETED', a.orderId);
+    const result = await recordAndApplyPayments(
+      db.orm.em.fork(),
+      chunk([completed, completed]),
+      new Date(),
+    );
+    expect(result.recorded).toBe(1);
+    expect(await couponState(a.couponId)).toMatchObject({ status: 'USED', history: 1 });
+  });
+
+  it('applies an order’s older pending event (left for the workers) before the chunk’s own', async () => {
+    const a = await reserved();
+    const older = event('PAYMENT_COMPLETED', a.orderId);
+    await client.query(
+      `insert into payment_events (event_id, order_id, event_type, user_id, amount, occurred_at,
+                                   topic, kafka_partition, kafka_offset)
+       values ($1, $2, $3, 'buyer', 30000, now(), $4, 0, $5)`,
+      [older.eventId, a.orderId, older.type, topic, offset++],
+    );
+    const cancelled = event('PAYMENT_CANCELLED', a.orderId);
+    // The older event comes again with it (a redelivery): applied once, not recorded twice.
+    const result = await recordAndApplyPayments(
+      db.orm.em.fork(),
+      chunk([older, cancelled]),
+      new Date(),
+    );
+    expect(result.recorded).toBe(1);
+    expect(await couponState(a.couponId)).toMatchObject({ status: 'ISSUED', history: 2 });
+    expect(await recorded([older.eventId, cancelled.eventId])).toEqual([
+      { eventId: older.eventId, outcome: 'COUPON_USED', applied: true },
+      { eventId: cancelled.eventId, outcome: 'COUPON_RESTORED', applied: true },
+    ]);
+  });
+
+  it('rolls back whole when another process records one of its events meanwhile', async () => {
+    const a = await reserved();
+    const completed = event('PAYMENT_COMPLETED', a.orderId);
+    // Another bridge (a rebalance) has inserted the same event and not committed yet.
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      await other.query('begin');
+      await other.query(
+        `insert into payment_events (event_id, order_id, event_type, user_id, amount, occurred_at,
+                                     topic, kafka_partition, kafka_offset)
+         values ($1, $2, $3, 'buyer', 30000, now(), $4, 0, 999999)`,
+        [completed.eventId, a.orderId, completed.type, topic],
+      );
+      const applying = recordAndApplyPayments(db.orm.em.fork(), chunk([completed]), new Date());
+      applying.catch(() => undefined);
+      // Our insert waits on the other's uncommitted row; once that commits, ours finds it there.
+      await waitFor('the insert to wait on the other transaction', async () => {
+        const { rows } = await client.query(
+          `select count(*)::int as n from pg_stat_activity
+            where datname = current_database() and wait_event_type = 'Lock'`,
+        );
+        return rows[0].n > 0;
+      });
+      await other.query('commit');
+      await expect(applying).rejects.toThrow(/recorded concurrently/);
+    } finally {
+      await other.end();
+    }
+    // Nothing of ours stayed: the coupon is still reserved, the row is the other process's.
+    expect(await couponState(a.couponId)).toMatchObject({ status: 'RESERVED', history: 0 });
+    expect(await recorded([completed.eventId])).toEqual([
+      { eventId: completed.eventId, outcome: null, applied: false },
+    ]);
+  });
+});
