@@ -1,10 +1,10 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { addsPerTurn } from '../../src/infra/queue/enqueue.js';
+import { addsCorkedPerTurn } from '../../src/infra/queue/enqueue.js';
 import { services, uniqueName } from '../support/services.js';
 
-describe('addsPerTurn', () => {
+describe('addsCorkedPerTurn', () => {
   const redis = new Redis(services().redisUrl, { maxRetriesPerRequest: null });
   const prefix = uniqueName('enqueue');
   const queue = new Queue<{ n: number }>('issuance', {
@@ -18,10 +18,15 @@ describe('addsPerTurn', () => {
     redis.disconnect();
   });
 
-  it('adds the jobs of one turn, each under its id with its data and the queue’s job options', async () => {
-    const sink = addsPerTurn(queue);
+  it('sends the adds of one turn in one write, each job under its id with the queue’s options', async () => {
+    const sink = addsCorkedPerTurn(queue, redis);
+    await queue.waitUntilReady();
     const ids = Array.from({ length: 40 }, (_, n) => `job-${n}`);
-    await Promise.all(ids.map((jobId, n) => sink.add('job', { n }, { jobId })));
+    const adds = ids.map((jobId, n) => sink.add('job', { n }, { jobId }));
+    // Corked once for the whole turn; the commands leave when the turn ends.
+    expect(redis.stream.writableCorked).toBe(1);
+    await Promise.all(adds);
+    expect(redis.stream.writableCorked).toBe(0);
     expect(await queue.getWaitingCount()).toBe(40);
     for (const [n, jobId] of ids.entries()) {
       const job = await queue.getJob(jobId);
@@ -29,12 +34,12 @@ describe('addsPerTurn', () => {
       expect(job?.opts.attempts).toBe(3);
     }
     // The same id again (an Idempotency-Key repeat) names the job already there.
-    await Promise.all([sink.add('job', { n: 99 }, { jobId: 'job-0' })]);
+    await sink.add('job', { n: 99 }, { jobId: 'job-0' });
     expect((await queue.getJob('job-0'))?.data).toEqual({ n: 0 });
     expect(await queue.getWaitingCount()).toBe(40);
   });
 
-  it('rejects every add of a turn when Redis cannot take them', async () => {
+  it('rejects each add when Redis cannot take it', async () => {
     const dead = new Redis('redis://127.0.0.1:1', {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
@@ -44,7 +49,7 @@ describe('addsPerTurn', () => {
     const deadQueue = new Queue<{ n: number }>('issuance', { connection: dead, prefix });
     deadQueue.on('error', () => undefined);
     try {
-      const sink = addsPerTurn(deadQueue);
+      const sink = addsCorkedPerTurn(deadQueue, dead);
       const results = await Promise.allSettled(
         [1, 2, 3].map((n) => sink.add('job', { n }, { jobId: `dead-${n}` })),
       );

@@ -33,7 +33,7 @@ const params = uuidParam('couponId');
 
 interface Deps {
   orm: Orm;
-  /** The usage queue (its adds batched per turn, see `addsPerTurn`). */
+  /** The usage queue (see `addsCorkedPerTurn`). */
   usage: JobSink<UsageJobData>;
   redis: Redis;
   queuePrefix: string;

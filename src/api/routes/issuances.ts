@@ -22,7 +22,7 @@ import { createRouter } from '../validation.js';
 const NO_SUCH_CODE = '0'.repeat(64);
 
 export function issuanceRoutes(deps: {
-  /** The issuance queue (its adds batched per turn, see `addsPerTurn`). */
+  /** The issuance queue (see `addsCorkedPerTurn`). */
   issuance: JobSink<IssueJobData>;
   redis: Redis;
   queuePrefix: string;

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { Redis } from 'ioredis';
 import type { Env } from '../../infra/config/env.js';
 import type { Orm } from '../../infra/db/orm.js';
-import { addsPerTurn } from '../../infra/queue/enqueue.js';
+import { addsCorkedPerTurn } from '../../infra/queue/enqueue.js';
 import type { Queues } from '../../infra/queue/queues.js';
 import { VerdictRecorder } from '../../infra/queue/verdicts.js';
 import { clearSoldOut, SoldOutGate } from '../../infra/redis/sold-out.js';
@@ -57,7 +57,7 @@ export function mountV1(
   app.route(
     '/',
     issuanceRoutes({
-      issuance: addsPerTurn(queues.issuance),
+      issuance: addsCorkedPerTurn(queues.issuance, redis),
       redis,
       queuePrefix: env.QUEUE_PREFIX,
       codeHashSecret: env.CODE_HASH_SECRET,
@@ -71,7 +71,7 @@ export function mountV1(
     '/',
     couponActionRoutes({
       orm,
-      usage: addsPerTurn(queues.usage),
+      usage: addsCorkedPerTurn(queues.usage, redis),
       redis,
       queuePrefix: env.QUEUE_PREFIX,
     }),
