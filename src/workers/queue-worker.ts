@@ -1,6 +1,7 @@
 import { type Job, Worker } from 'bullmq';
 import { QUEUE_NAMES } from '../infra/queue/queues.js';
 import { createWorkerRedis } from '../infra/redis/connection.js';
+import { corkForTurn } from '../infra/redis/cork.js';
 import type { WorkerDeps } from './deps.js';
 import { countOutcomes } from './job-metrics.js';
 
@@ -24,7 +25,16 @@ export function startQueueWorker(
 ): { close(): Promise<void> } {
   const { env, logger } = deps;
   const connection = createWorkerRedis(env.REDIS_URL);
-  const worker = new Worker(QUEUE_NAMES[queue], process, {
+  // A group's jobs finish in the same turn: their completions or failures (and the next fetches)
+  // leave as one write instead of one each.
+  const processCorked = async (job: Job) => {
+    try {
+      return await process(job);
+    } finally {
+      corkForTurn(connection);
+    }
+  };
+  const worker = new Worker(QUEUE_NAMES[queue], processCorked, {
     connection,
     prefix: env.QUEUE_PREFIX,
     concurrency,

@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addsCorkedPerTurn } from '../../src/infra/queue/enqueue.js';
+import { corkForTurn } from '../../src/infra/redis/cork.js';
 import { services, uniqueName } from '../support/services.js';
 
 describe('addsCorkedPerTurn', () => {
@@ -37,6 +38,17 @@ describe('addsCorkedPerTurn', () => {
     await sink.add('job', { n: 99 }, { jobId: 'job-0' });
     expect((await queue.getJob('job-0'))?.data).toEqual({ n: 0 });
     expect(await queue.getWaitingCount()).toBe(40);
+  });
+
+  it('corks a connection once per turn, and commands of the turn are answered as usual', async () => {
+    await redis.ping();
+    corkForTurn(redis);
+    corkForTurn(redis);
+    expect(redis.stream.writableCorked).toBe(1);
+    const answers = Promise.all([redis.set(`${prefix}:k`, 'v'), redis.get(`${prefix}:k`)]);
+    expect(await answers).toEqual(['OK', 'v']);
+    expect(redis.stream.writableCorked).toBe(0);
+    await redis.del(`${prefix}:k`);
   });
 
   it('rejects each add when Redis cannot take it', async () => {

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { corkForTurn } from '../redis/cork.js';
 
 /** Idempotency records live as long as finished jobs stay readable. */
 const IDEMPOTENCY_TTL_S = 24 * 3600;
@@ -28,26 +29,16 @@ export interface JobSink<D> {
 }
 
 /**
- * The queue's own adds, with its Redis connection corked for the rest of the event-loop turn: an API
- * process under load starts many adds per turn, and Node then sends their commands in one write
- * when the turn ends (`setImmediate`) instead of one system call each, which on this kind of machine
- * cost as much as the rest of an enqueue request. Nothing else changes: each add is answered on its
- * own, as Redis answers it. `connection` is the client the queue was created with.
+ * The queue's own adds, with its Redis connection corked for the rest of the event-loop turn
+ * ({@link corkForTurn}): an API process under load starts many adds per turn, and their commands
+ * then leave in one write. Each add is answered on its own, as Redis answers it. `connection` is the
+ * client the queue was created with.
  */
 export function addsCorkedPerTurn<D>(queue: Queue<D>, connection: Redis): JobSink<D> {
-  let corked = false;
   return {
     name: queue.name,
     add(name, data, opts) {
-      const stream = connection.stream;
-      if (!corked && stream?.writable) {
-        corked = true;
-        stream.cork();
-        setImmediate(() => {
-          corked = false;
-          stream.uncork();
-        });
-      }
+      corkForTurn(connection);
       return queue.add(name as never, data as never, opts);
     },
   };
