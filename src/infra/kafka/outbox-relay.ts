@@ -128,6 +128,10 @@ export function startOutboxRelay({
   async function round(): Promise<number> {
     if (!connected) await breaker.execute(connect);
     return inTransaction(orm.em, async (tx: EntityManager) => {
+      // An index scan in id order marks the entries of rows already published as dead as it passes
+      // them, so the next claim skips them; the bitmap scan the planner tends to pick re-reads every
+      // one of them (20,000 after a burst: 10-40 ms per claim, every 100 ms, until vacuum).
+      await query(tx, 'set local enable_bitmapscan = off');
       const rows = await query<OutboxRow>(tx, CLAIM, [batchSize]);
       if (rows.length === 0) return 0;
       // One send: messages of one key land on one partition in this order.
