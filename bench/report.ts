@@ -3,7 +3,14 @@ import type { flashSale, httpIngress } from './scenarios/http.js';
 import type { payments } from './scenarios/payments.js';
 
 export interface Results {
-  queueCeiling: Awaited<ReturnType<typeof queueCeiling>>;
+  queueCeiling: {
+    /** The median of the runs. */
+    perSec: number;
+    runs: Awaited<ReturnType<typeof queueCeiling>>[];
+    /** The mean of the ceilings measured just before and just after each drain. */
+    aroundDrain1: number;
+    aroundDrain2: number;
+  };
   drain1: Awaited<ReturnType<typeof issuanceDrain>>;
   drain2: Awaited<ReturnType<typeof issuanceDrain>>;
   ingress: Awaited<ReturnType<typeof httpIngress>>;
@@ -26,16 +33,16 @@ const r = (value: number) => (value < 0.1 ? value.toFixed(3) : value.toFixed(2))
 const yes = (met: boolean | null) => (met === null ? '—' : met ? 'yes' : '**no**');
 
 export function rows(res: Results): Row[] {
-  const ceiling = res.queueCeiling.perSec;
-  const ratio1 = res.drain1.perSec / ceiling;
-  const ratio2 = res.drain2.perSec / ceiling;
+  const { perSec: ceiling, runs, aroundDrain1, aroundDrain2 } = res.queueCeiling;
+  const ratio1 = res.drain1.perSec / aroundDrain1;
+  const ratio2 = res.drain2.perSec / aroundDrain2;
   const { api, bare } = res.ingress;
   const fs = res.flashSale;
   const pay = res.payments;
   return [
     {
       scenario: '1. Queue ceiling: 20,000 no-op jobs, 1 process, concurrency 50',
-      figure: `${n(ceiling)} jobs/s`,
+      figure: `${n(ceiling)} jobs/s (median of ${runs.map((run) => n(run.perSec)).join(', ')}: before, between, after the drains)`,
       baseline: '—',
       ratio: '—',
       target: '—',
@@ -44,7 +51,7 @@ export function rows(res: Results): Row[] {
     {
       scenario: '2. Issuance drain, 20,000 jobs, 1 worker process',
       figure: `${n(res.drain1.perSec)} coupons/s, ${res.drain1.exact ? 'exact' : 'NOT EXACT'}`,
-      baseline: `ceiling ${n(ceiling)} jobs/s`,
+      baseline: `ceiling around it ${n(aroundDrain1)} jobs/s`,
       ratio: r(ratio1),
       target: '≥ 0.5, exact',
       met: ratio1 >= 0.5 && res.drain1.exact,
@@ -52,7 +59,7 @@ export function rows(res: Results): Row[] {
     {
       scenario: '2. Issuance drain, 20,000 jobs, 2 worker processes',
       figure: `${n(res.drain2.perSec)} coupons/s, ${res.drain2.exact ? 'exact' : 'NOT EXACT'}`,
-      baseline: `ceiling ${n(ceiling)} jobs/s`,
+      baseline: `ceiling around it ${n(aroundDrain2)} jobs/s`,
       ratio: r(ratio2),
       target: 'exact',
       met: res.drain2.exact,

@@ -118,12 +118,26 @@ async function cleanUp(ctx: BenchContext): Promise<void> {
 
 async function scenarios(ctx: BenchContext, probes: CpuProbe[]): Promise<Results> {
   const jobs = count(20_000);
-  log(`1. queue ceiling (${jobs} no-op jobs)`);
-  const ceiling = await queueCeiling(ctx, jobs, probes);
+  // The ceiling is measured before, between and after the drains, and each drain is divided by the
+  // mean of the two taken around it: the machine's speed drifts over tens of seconds.
+  const ceilings: Awaited<ReturnType<typeof queueCeiling>>[] = [];
+  log(`1. queue ceiling (${jobs} no-op jobs), before the drains`);
+  ceilings.push(await queueCeiling(ctx, jobs, probes, 'a'));
   log(`2. issuance drain (${jobs} jobs), 1 worker process`);
   const drain1 = await issuanceDrain(ctx, 'r1', jobs / 2, 1, probes);
+  log('1. queue ceiling, between the drains');
+  ceilings.push(await queueCeiling(ctx, jobs, probes, 'b'));
   log(`2. issuance drain (${jobs} jobs), 2 worker processes`);
   const drain2 = await issuanceDrain(ctx, 'r2', jobs / 2, 2, probes);
+  log('1. queue ceiling, after the drains');
+  ceilings.push(await queueCeiling(ctx, jobs, probes, 'c'));
+  const around = (i: number) => (ceilings[i]!.perSec + ceilings[i + 1]!.perSec) / 2;
+  const ceiling = {
+    perSec: [...ceilings.map((c) => c.perSec)].sort((a, b) => a - b)[1]!,
+    runs: ceilings,
+    aroundDrain1: round(around(0), 0),
+    aroundDrain2: round(around(1), 0),
+  };
   log('3. HTTP ingress, api vs bare enqueue');
   const ingress = await httpIngress(ctx, scale < 1 ? 3 : 10, probes);
   log(`4. flash sale (${count(100_000)} users, quota ${count(10_000)})`);

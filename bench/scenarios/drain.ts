@@ -150,9 +150,17 @@ async function timedDrain(
   };
 }
 
-/** Scenario 1: what one process draining no-op jobs at concurrency 50 achieves. */
-export async function queueCeiling(ctx: BenchContext, jobCount: number, probes: CpuProbe[]) {
-  const prefix = ctx.name('s1');
+/**
+ * Scenario 1: what one process draining no-op jobs at concurrency 50 achieves. `round` names one
+ * of several measurements in a run (the ceiling is taken before and after each drain).
+ */
+export async function queueCeiling(
+  ctx: BenchContext,
+  jobCount: number,
+  probes: CpuProbe[],
+  round = '',
+) {
+  const prefix = ctx.name(`s1${round}`);
   const queue = ctx.issuanceQueue(prefix);
   try {
     const policyId = randomUUID();
@@ -162,7 +170,7 @@ export async function queueCeiling(ctx: BenchContext, jobCount: number, probes: 
       queue,
       jobs,
       async () => {
-        const { proc } = await ctx.startBaseline('s1 noop-worker', 'bench/noop-worker.ts', {
+        const { proc } = await ctx.startBaseline(`s1${round} noop-worker`, 'bench/noop-worker.ts', {
           REDIS_URL,
           QUEUE_PREFIX: prefix,
           QUEUE_NAME: QUEUE_NAMES.issuance,
@@ -173,7 +181,9 @@ export async function queueCeiling(ctx: BenchContext, jobCount: number, probes: 
       probes,
     );
     await stopAll(procs);
-    log(`queue ceiling: ${figures.perSec} jobs/s (${figures.jobs} in ${figures.drainMs} ms)`);
+    log(
+      `queue ceiling${round && ` ${round}`}: ${figures.perSec} jobs/s (${figures.jobs} in ${figures.drainMs} ms)`,
+    );
     return figures;
   } finally {
     await queue.close();
