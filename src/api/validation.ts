@@ -1,7 +1,9 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { ZodError } from 'zod';
 import type { AppEnv } from './context.js';
 import { ApiError } from './errors.js';
+import { idempotencyKeySchema } from './schemas/issuance.js';
 
 export interface FieldProblem {
   field: string;
@@ -28,4 +30,17 @@ export function createRouter() {
       }
     },
   });
+}
+
+/** The request's `Idempotency-Key`, checked as its schema says (400 VALIDATION_ERROR otherwise). */
+export function idempotencyKeyOf(c: Context): string | undefined {
+  const result = idempotencyKeySchema.safeParse(c.req.header('idempotency-key'));
+  if (!result.success) {
+    throw new ApiError(
+      'VALIDATION_ERROR',
+      'The request does not match its schema',
+      fieldProblems(result.error, 'header.idempotency-key'),
+    );
+  }
+  return result.data;
 }

@@ -38,8 +38,25 @@ describe('GET /openapi.json', () => {
     expect(mounted.size).toBeGreaterThan(10);
     expect([...mounted].filter((route) => !documented.has(route))).toEqual([]);
     expect(documented).toContain('POST /v1/issuances');
-    const issuance = doc.paths['/v1/issuances']?.post as { requestBody: unknown };
+    const issuance = doc.paths['/v1/issuances']?.post as {
+      requestBody: unknown;
+      parameters: unknown[];
+    };
     expect(JSON.stringify(issuance.requestBody)).toContain('#/components/schemas/IssuanceRequest');
+    // The Idempotency-Key header, checked in the handlers, is documented from its schema.
+    expect(issuance.parameters).toContainEqual({ $ref: '#/components/parameters/IdempotencyKey' });
+    const components = doc.components as {
+      parameters?: Record<string, { schema?: { $ref?: string } }>;
+      schemas: Record<string, unknown>;
+    };
+    const parameter = components.parameters?.IdempotencyKey;
+    expect(parameter).toMatchObject({ name: 'Idempotency-Key', in: 'header', required: false });
+    const schemaName = parameter?.schema?.$ref?.split('/').pop() ?? '';
+    expect(components.schemas[schemaName]).toMatchObject({
+      type: 'string',
+      minLength: 1,
+      maxLength: 200,
+    });
     expect(JSON.stringify(doc.components.schemas.IssuanceRequest)).toContain('policyId');
   });
 });

@@ -25,8 +25,8 @@ import {
   validateBody,
   validationSchema,
 } from '../schemas/coupon.js';
-import { idempotencyHeaders } from '../schemas/issuance.js';
-import { createRouter } from '../validation.js';
+import { idempotencyKeyParameter } from '../schemas/issuance.js';
+import { createRouter, idempotencyKeyOf } from '../validation.js';
 import { ownedCoupon } from './coupons.js';
 
 const params = uuidParam('couponId');
@@ -89,7 +89,8 @@ export function couponActionRoutes(deps: Deps) {
         summary,
         description: 'Carried out by a worker: answered 202 with a job to poll.',
         security: bearer,
-        request: { params, headers: idempotencyHeaders, body: jsonBody(body) },
+        parameters: [idempotencyKeyParameter],
+        request: { params, body: jsonBody(body) },
         responses: {
           202: json(acceptedSchema, 'Accepted; poll statusUrl'),
           ...commonErrors,
@@ -110,7 +111,7 @@ export function couponActionRoutes(deps: Deps) {
           keyPrefix: deps.queuePrefix,
           idPrefix: JOB_ID_PREFIX.usage,
           actor: principal.sub,
-          idempotencyKey: c.req.valid('header')['idempotency-key'],
+          idempotencyKey: idempotencyKeyOf(c),
           data,
           request: { action, couponId, ...input },
         });

@@ -15,8 +15,8 @@ import {
   json,
   jsonBody,
 } from '../schemas/common.js';
-import { idempotencyHeaders, issuanceBody } from '../schemas/issuance.js';
-import { createRouter } from '../validation.js';
+import { idempotencyKeyParameter, issuanceBody } from '../schemas/issuance.js';
+import { createRouter, idempotencyKeyOf } from '../validation.js';
 
 /** A hash no code can have: an impossible code fails in the worker like any unknown one. */
 const NO_SUCH_CODE = '0'.repeat(64);
@@ -42,7 +42,8 @@ export function issuanceRoutes(deps: {
         'A request without Idempotency-Key for a DIRECT policy that has sold out is decided at ' +
         'once: its job reads failed with QUOTA_EXHAUSTED.',
       security: bearer,
-      request: { headers: idempotencyHeaders, body: jsonBody(issuanceBody) },
+      parameters: [idempotencyKeyParameter],
+      request: { body: jsonBody(issuanceBody) },
       responses: {
         202: json(acceptedSchema, 'Accepted; poll statusUrl'),
         ...commonErrors,
@@ -52,7 +53,7 @@ export function issuanceRoutes(deps: {
     async (c) => {
       const principal = c.get('principal');
       const body = c.req.valid('json');
-      const idempotencyKey = c.req.valid('header')['idempotency-key'];
+      const idempotencyKey = idempotencyKeyOf(c);
       let data: IssueJobData;
       if ('policyId' in body) {
         const userId = body.userId ?? principal.sub;

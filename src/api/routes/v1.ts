@@ -10,6 +10,7 @@ import { StatsCache } from '../../infra/redis/stats-cache.js';
 import type { AppEnv } from '../context.js';
 import { authenticate } from '../middleware/auth.js';
 import { requireJsonBody } from '../middleware/json-body.js';
+import { idempotencyKeySchema } from '../schemas/issuance.js';
 import type { createRouter } from '../validation.js';
 import { couponActionRoutes } from './coupon-actions.js';
 import { couponRoutes } from './coupons.js';
@@ -31,6 +32,7 @@ export function mountV1(
   app: ReturnType<typeof createRouter>,
   { env, orm, queues, redis, limitByUser }: V1Deps,
 ): void {
+  app.openAPIRegistry.registerParameter('IdempotencyKey', idempotencyKeySchema);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
     scheme: 'bearer',

@@ -12,13 +12,23 @@ export const issuanceBody = z
     description: 'DIRECT policies: `{policyId, userId?}` (userId for admins). CODE: `{code}`.',
   });
 
-export const idempotencyHeaders = z.object({
-  'idempotency-key': z
-    .string()
-    .min(1, 'must be 1 to 200 characters')
-    .max(200, 'must be 1 to 200 characters')
-    .optional(),
-});
+/**
+ * The optional `Idempotency-Key` header of the write routes. Documented as a parameter of those
+ * routes and checked in their handlers ({@link idempotencyKeyOf}): the generic header validator
+ * copies every header of every request into an object to check this one.
+ */
+export const idempotencyKeySchema = z
+  .string()
+  .min(1, 'must be 1 to 200 characters')
+  .max(200, 'must be 1 to 200 characters')
+  .optional()
+  .openapi({
+    param: { name: 'Idempotency-Key', in: 'header', required: false },
+    description: 'Repeats with the same key and body answer the same job.',
+  });
+
+/** The route config's `parameters` entry that documents the header (see `mountV1`). */
+export const idempotencyKeyParameter = { $ref: '#/components/parameters/IdempotencyKey' };
 
 export const jobSchema = z
   .object({
