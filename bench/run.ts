@@ -149,6 +149,9 @@ async function scenarios(ctx: BenchContext, probes: CpuProbe[]): Promise<Results
     name: p.name,
     kind: p.kind,
     peakRssMb: round(p.final?.peakRssMb ?? Number.NaN, 1),
+    ...((p.final?.familyPeakRssMb.length ?? 0) > 1 && {
+      familyPeakRssMb: p.final?.familyPeakRssMb,
+    }),
     cpuSeconds: round(p.final?.cpuSeconds ?? Number.NaN, 1),
     exit: p.final?.exit ?? 'running',
     warningLines: p.warnings,
@@ -180,7 +183,12 @@ async function someScenarios(ctx: BenchContext, probes: CpuProbe[]): Promise<unk
   if (only.has('3')) out.ingress = await httpIngress(ctx, scale < 1 ? 3 : 10, probes);
   if (only.has('4')) out.flashSale = await flashSale(ctx, count(100_000), count(10_000), probes);
   out.peakRssMb = Object.fromEntries(
-    allProcs().map((p) => [p.name, round(p.final?.peakRssMb ?? Number.NaN, 1)]),
+    allProcs().map((p) => [
+      p.name,
+      (p.final?.familyPeakRssMb.length ?? 0) > 1
+        ? p.final?.familyPeakRssMb
+        : round(p.final?.peakRssMb ?? Number.NaN, 1),
+    ]),
   );
   return out;
 }

@@ -28,7 +28,13 @@ export interface Proc {
   /** Resolves with the first line (already seen or to come) that satisfies `match`. */
   waitForLine(match: (line: string) => boolean, what: string, timeoutMs: number): Promise<string>;
   /** Figures read just before the process was stopped. */
-  final?: { peakRssMb: number; cpuSeconds: number; exit: number | string };
+  final?: {
+    peakRssMb: number;
+    /** Each process of the family (a primary, then its api processes). */
+    familyPeakRssMb: number[];
+    cpuSeconds: number;
+    exit: number | string;
+  };
 }
 
 const running = new Set<Proc>();
@@ -161,12 +167,14 @@ export async function stop(proc: Proc): Promise<void> {
   running.delete(proc);
   finished.push(proc);
   let peakRssMb = Number.NaN;
+  let familyPeakRssMb: number[] = [];
   let cpuSeconds = Number.NaN;
   if (proc.alive()) {
     try {
       // A primary with api processes: the largest of them, and the CPU of all.
       const family = [proc.pid, ...childPids(proc.pid)];
-      peakRssMb = Math.max(...family.map((pid) => memoryMb(pid).peakRssMb));
+      familyPeakRssMb = family.map((pid) => Math.round(memoryMb(pid).peakRssMb));
+      peakRssMb = Math.max(...familyPeakRssMb);
       cpuSeconds = family.reduce((sum, pid) => sum + cpuTicks(pid), 0) / CLOCK_TICKS;
     } catch {
       // It exited between the check and the read.
@@ -185,7 +193,12 @@ export async function stop(proc: Proc): Promise<void> {
     proc.child.kill('SIGKILL');
     await proc.exited;
   }
-  proc.final = { peakRssMb, cpuSeconds, exit: exit === 'timeout' ? 'SIGKILL' : exit };
+  proc.final = {
+    peakRssMb,
+    familyPeakRssMb,
+    cpuSeconds,
+    exit: exit === 'timeout' ? 'SIGKILL' : exit,
+  };
 }
 
 export async function stopAll(procs: Proc[] = [...running]): Promise<void> {
