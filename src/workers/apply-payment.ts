@@ -16,7 +16,7 @@ import {
   saveChanges,
 } from '../infra/db/coupon-changes.js';
 import { inTransaction, json, pgArray, query } from '../infra/db/sql.js';
-import type { PaymentChunk } from '../infra/kafka/payment-event.js';
+import { type PaymentChunk, paymentEventRow } from '../infra/kafka/payment-event.js';
 
 const ACTOR = 'system:payment';
 
@@ -235,13 +235,7 @@ export function recordAndApplyPayments(
         now,
         json(
           fresh.map(({ event, offset }) => ({
-            event_id: event.eventId,
-            order_id: event.orderId,
-            event_type: event.type,
-            user_id: event.userId,
-            amount: event.amount,
-            occurred_at: event.occurredAt,
-            kafka_offset: offset,
+            ...paymentEventRow(event, offset),
             outcome: outcomeOf.get(event.eventId),
           })),
         ),

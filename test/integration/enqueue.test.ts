@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addsCorkedPerTurn } from '../../src/infra/queue/enqueue.js';
 import { corkForTurn } from '../../src/infra/redis/cork.js';
-import { services, uniqueName } from '../support/services.js';
+import { services, uniqueName, unreachableRedis } from '../support/services.js';
 
 describe('addsCorkedPerTurn', () => {
   const redis = new Redis(services().redisUrl, { maxRetriesPerRequest: null });
@@ -52,12 +52,7 @@ describe('addsCorkedPerTurn', () => {
   });
 
   it('rejects each add when Redis cannot take it', async () => {
-    const dead = new Redis('redis://127.0.0.1:1', {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      lazyConnect: true,
-    });
-    dead.on('error', () => undefined);
+    const dead = unreachableRedis();
     const deadQueue = new Queue<{ n: number }>('issuance', { connection: dead, prefix });
     deadQueue.on('error', () => undefined);
     try {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { type Admin, type KafkaMessage, Partitioners, type Producer } from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import {
   services,
   type TestDatabase,
   uniqueName,
+  unreachableRedis,
 } from '../support/services.js';
 
 interface EventRow {
@@ -377,12 +377,7 @@ describe('the payment bridge: Kafka → payment_events + usage queue', () => {
   });
 
   it('commits nothing while Redis is unreachable, and a restart completes the work', async () => {
-    const deadRedis = new Redis('redis://127.0.0.1:1', {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      lazyConnect: true,
-    });
-    deadRedis.on('error', () => undefined);
+    const deadRedis = unreachableRedis();
     const deadQueue = new Queue<UsageJobData>(uniqueName('usage'), {
       connection: deadRedis,
       prefix,

@@ -9,7 +9,7 @@ import {
   type Verdict,
   VerdictRecorder,
 } from '../../src/infra/queue/verdicts.js';
-import { services, uniqueName } from '../support/services.js';
+import { services, uniqueName, unreachableRedis } from '../support/services.js';
 
 /** Verdicts (issuance jobs decided at intake) on a real Redis. */
 describe('verdict records', () => {
@@ -57,12 +57,7 @@ describe('verdict records', () => {
   });
 
   it('fails every verdict of a write that Redis refuses, storing none', async () => {
-    const dead = new Redis('redis://127.0.0.1:1', {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      enableOfflineQueue: false,
-    });
-    dead.on('error', () => undefined);
+    const dead = unreachableRedis();
     const recorder = new VerdictRecorder(dead, prefix);
     const results = await Promise.allSettled([
       recorder.record(verdict('a')),

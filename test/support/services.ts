@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { createOrm, migrate, type Orm } from '../../src/infra/db/orm.js';
@@ -57,4 +58,15 @@ export async function createTestDatabase(
       await adminQuery(`drop database if exists "${name}" with (force)`);
     },
   };
+}
+
+/** A client of a Redis that is not there: its commands fail at once instead of waiting. */
+export function unreachableRedis(): Redis {
+  const redis = new Redis('redis://127.0.0.1:1', {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    lazyConnect: true,
+  });
+  redis.on('error', () => undefined);
+  return redis;
 }

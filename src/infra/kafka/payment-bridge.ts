@@ -16,6 +16,7 @@ import {
   type PaymentEvent,
   type PaymentMessageError,
   parsePaymentMessage,
+  paymentEventRow,
 } from './payment-event.js';
 
 export interface PaymentBridgeOptions {
@@ -118,15 +119,7 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
 
   /** Records the events (once per `eventId`) and enqueues a PAYMENT job per event still pending. */
   async function record(events: { event: PaymentEvent; offset: string }[], partition: number) {
-    const rows = events.map(({ event, offset }) => ({
-      event_id: event.eventId,
-      order_id: event.orderId,
-      event_type: event.type,
-      user_id: event.userId,
-      amount: event.amount,
-      occurred_at: event.occurredAt,
-      kafka_offset: offset,
-    }));
+    const rows = events.map(({ event, offset }) => paymentEventRow(event, offset));
     // Jobs for the events just inserted and for earlier copies still unapplied (a previous delivery
     // may have died between the insert and the add); none for events already applied.
     const pending = await query<Recorded>(

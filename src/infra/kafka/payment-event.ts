@@ -58,3 +58,16 @@ export interface PaymentChunk {
   partition: number;
   events: { event: PaymentEvent; offset: string }[];
 }
+
+/** An event as a row of `payment_events` (for `jsonb_to_recordset`), with its Kafka offset. */
+export function paymentEventRow(event: PaymentEvent, offset: string) {
+  return {
+    event_id: event.eventId,
+    order_id: event.orderId,
+    event_type: event.type,
+    user_id: event.userId,
+    amount: event.amount,
+    occurred_at: event.occurredAt,
+    kafka_offset: offset,
+  };
+}
