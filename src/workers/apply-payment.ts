@@ -130,10 +130,10 @@ export function applyPaymentEvents(
           for update`,
       [pgArray(orderIds)],
     );
-    if (pending.length === 0) {
-      return new Map(orderIds.map((id) => [id, { applied: [], policyIds: [] }]));
-    }
-    const coupons = await lockOrderCoupons(tx, [...new Set(pending.map((e) => e.orderId))]);
+    const coupons =
+      pending.length === 0
+        ? []
+        : await lockOrderCoupons(tx, [...new Set(pending.map((e) => e.orderId))]);
     const { results, rounds, outcomes } = decideAll(pending, coupons, orderIds, now);
     for (const round of rounds) await saveChanges(tx, round, now);
     await markApplied(tx, outcomes, orderIds, now);
