@@ -29,7 +29,8 @@ stop() {
   exit 0
 }
 trap stop TERM INT
-node dist/main.js &
+# The V8 flags of a process with the worker role (why: bench/lib/node-args.ts).
+node --max-semi-space-size=32 dist/main.js &
 child=$!
 wait "$child" || true
 child=

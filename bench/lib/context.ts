@@ -5,6 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { type Env, parseEnv } from '../../src/infra/config/env.js';
 import { jobOptions, QUEUE_NAMES } from '../../src/infra/queue/queues.js';
+import { WORKER_NODE_ARGS } from './node-args.js';
 import { assertAlive, freePort, type Proc, type ProcKind, spawnNode, stop } from './proc.js';
 
 export const PG_URL = 'postgres://postgres@127.0.0.1:5432';
@@ -125,7 +126,8 @@ export class BenchContext {
     kind: ProcKind,
     extra: Record<string, string>,
   ): Promise<{ proc: Proc; baseUrl?: string }> {
-    const isApi = (extra.ROLES ?? '').split(',').includes('api');
+    const roles = (extra.ROLES ?? '').split(',');
+    const isApi = roles.includes('api');
     for (let attempt = 1; attempt <= 3; attempt++) {
       const port = isApi ? await freePort() : 0;
       const proc = spawnNode(
@@ -133,6 +135,7 @@ export class BenchContext {
         kind,
         'dist/main.js',
         this.serviceEnv({ LOG_LEVEL: isApi ? 'warn' : 'info', PORT: String(port), ...extra }),
+        roles.includes('worker') ? WORKER_NODE_ARGS : [],
       );
       try {
         if (!isApi) {

@@ -47,16 +47,20 @@ export function allProcs(): Proc[] {
   return [...finished, ...running];
 }
 
-/** Spawns `node [--import tsx] <script>` from the repository root with exactly `env` (plus PATH). */
+/** Spawns `node [flags] [--import tsx] <script>` from the repository root with exactly `env` (plus PATH). */
 export function spawnNode(
   name: string,
   kind: ProcKind,
   script: string,
   env: Record<string, string>,
+  ownNodeArgs: string[] = [],
 ) {
   if (closing) throw new Error(`${name}: not started, the run is stopping`);
   // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) go to every process started.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [
+    ...ownNodeArgs,
+    ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  ];
   // Compiled JavaScript runs as it is; TypeScript (the baselines) through tsx.
   const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
   const child = spawn(process.execPath, [...nodeArgs, ...loader, script], {

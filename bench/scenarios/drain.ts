@@ -14,6 +14,8 @@ import { type CpuProbe, procProbe, round, startCpu } from '../lib/cpu.js';
 import { type Proc, stopAll } from '../lib/proc.js';
 
 const ADD_CHUNK = 1000;
+/** Warm-up jobs drained, untimed, before each timed drain: this share of the timed ones. */
+const WARMUP_SHARE = 0.2;
 const DRAIN_LIMIT_MS = 180_000;
 
 interface JobSpec {
@@ -93,19 +95,8 @@ class DbSampler {
   }
 }
 
-/**
- * Fills a paused queue, starts the consumers, resumes, and times the drain from `resume()` to the
- * finish time of the last job (BullMQ's own timestamp), so the consumers' start-up is not counted.
- */
-async function timedDrain(
-  ctx: BenchContext,
-  queue: Queue,
-  jobs: JobSpec[],
-  startConsumers: () => Promise<Proc[]>,
-  extraProbes: CpuProbe[],
-) {
-  await queue.pause();
-  const addStarted = performance.now();
+async function addJobs(queue: Queue, jobs: JobSpec[]): Promise<number> {
+  const started = performance.now();
   for (let i = 0; i < jobs.length; i += ADD_CHUNK) {
     await queue.addBulk(
       jobs.slice(i, i + ADD_CHUNK).map(({ data }) => ({
@@ -115,8 +106,38 @@ async function timedDrain(
       })),
     );
   }
-  const addMs = performance.now() - addStarted;
+  return performance.now() - started;
+}
+
+/**
+ * Starts the consumers, lets them drain the `warmup` jobs (untimed: the processes' code is compiled
+ * and their pools filled, as in a service that has been running), then fills the paused queue and
+ * times the drain of `jobs` from `resume()` to the finish time of the last job (BullMQ's own
+ * timestamp), so neither the consumers' start-up nor their warm-up is counted.
+ */
+async function timedDrain(
+  ctx: BenchContext,
+  queue: Queue,
+  jobs: JobSpec[],
+  warmup: JobSpec[],
+  startConsumers: () => Promise<Proc[]>,
+  extraProbes: CpuProbe[],
+) {
+  await queue.pause();
   const procs = await startConsumers();
+  await addJobs(queue, warmup);
+  await queue.resume();
+  await waitUntil(
+    `${warmup.length} warm-up jobs finished on ${queue.opts.prefix}`,
+    async () => {
+      const c = await finishedJobs(queue);
+      return c.completed + c.failed >= warmup.length ? true : undefined;
+    },
+    { timeoutMs: DRAIN_LIMIT_MS, everyMs: 20, alive: procs },
+  );
+  await queue.pause();
+  const warm = await finishedJobs(queue);
+  const addMs = await addJobs(queue, jobs);
   const db = new DbSampler(ctx);
   await db.begin();
   const cpu = startCpu([...procs.map(procProbe), ...extraProbes]);
@@ -128,7 +149,7 @@ async function timedDrain(
     async () => {
       if (polls++ % 5 === 0) await db.sample();
       const c = await finishedJobs(queue);
-      return c.completed + c.failed >= jobs.length ? c : undefined;
+      return c.completed + c.failed >= warm.completed + warm.failed + jobs.length ? c : undefined;
     },
     { timeoutMs: DRAIN_LIMIT_MS, everyMs: 20, alive: procs },
   );
@@ -143,8 +164,8 @@ async function timedDrain(
       addBulkPerSec: round(jobs.length / (addMs / 1000), 0),
       drainMs: ms,
       perSec: round(jobs.length / (ms / 1000), 0),
-      completed: counts.completed,
-      failed: counts.failed,
+      completed: counts.completed - warm.completed,
+      failed: counts.failed - warm.failed,
       cpuPercent,
     },
   };
@@ -163,12 +184,13 @@ export async function queueCeiling(
   const prefix = ctx.name(`s1${round}`);
   const queue = ctx.issuanceQueue(prefix);
   try {
-    const policyId = randomUUID();
-    const jobs = issuanceJobs(jobCount / 2, [policyId, randomUUID()]);
+    const jobs = issuanceJobs(jobCount / 2, [randomUUID(), randomUUID()]);
+    const warmup = issuanceJobs((jobCount / 2) * WARMUP_SHARE, [randomUUID(), randomUUID()]);
     const { procs, figures } = await timedDrain(
       ctx,
       queue,
       jobs,
+      warmup,
       async () => {
         const { proc } = await ctx.startBaseline(`s1${round} noop-worker`, 'bench/noop-worker.ts', {
           REDIS_URL,
@@ -212,10 +234,17 @@ export async function issuanceDrain(
       await ctx.insertPolicy(`s2 ${round} B`, users),
     ];
     const jobs = issuanceJobs(users, policyIds);
+    // The warm-up issues on two policies of its own, so the checks below see only the timed jobs.
+    const warmUsers = users * WARMUP_SHARE;
+    const warmup = issuanceJobs(warmUsers, [
+      await ctx.insertPolicy(`s2 ${round} warm-up A`, warmUsers),
+      await ctx.insertPolicy(`s2 ${round} warm-up B`, warmUsers),
+    ]);
     const { procs, figures, db } = await timedDrain(
       ctx,
       queue,
       jobs,
+      warmup,
       async () => {
         const started = await Promise.all(
           Array.from({ length: workers }, (_, i) =>
