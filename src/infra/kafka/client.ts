@@ -14,6 +14,14 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/**
+ * What kafkajs warns at every idempotent producer with bounded retries. The outbox relay's is one
+ * on purpose, and replaces it after any failed send (`newProducer` in outbox-relay.ts), which is
+ * what the warning is about; on every start it would only read as a fault.
+ */
+const LIMITED_RETRIES =
+  'Limiting retries for the idempotent producer may invalidate EoS guarantees';
+
 export function createKafka({ brokers, clientId, logger }: KafkaOptions): Kafka {
   return new Kafka({
     clientId,
@@ -25,6 +33,7 @@ export function createKafka({ brokers, clientId, logger }: KafkaOptions): Kafka 
     logCreator: () => (entry) => {
       if (!logger) return;
       const { message, ...extra } = entry.log;
+      if (message === LIMITED_RETRIES) return;
       logger[LEVELS[entry.level] ?? 'info']({ kafka: entry.namespace, ...extra }, message);
     },
   });

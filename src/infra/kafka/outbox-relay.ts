@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
-import { type Kafka, type Message, Partitioners } from 'kafkajs';
+import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.js';
 import { outboxBacklog } from '../db/outbox.js';
@@ -46,11 +46,10 @@ const FIRST_BACKOFF_MS = 100;
  * outside this batch (locked by another relay). Those are only the pending rows below the claimed
  * ids, so the check reads about one batch per relay, not the whole backlog.
  *
- * Left to the planner on purpose. Forcing a plain index scan of the partial index `outbox_pending`
- * (tried, to skip the dead entries a burst leaves) was followed once, under the full test suite, by
- * a row claimed twice (two relays, 2,000 events: 2,008 messages): such a scan does not list
- * `published_at is null`, implied by the index, among the conditions it re-checks on a row it had
- * to wait for, where the bitmap scan's recheck does.
+ * Left to the planner. Forcing a plain index scan of the partial index `outbox_pending` (to skip
+ * the dead entries a burst leaves) was tried and reverted after the two-relay test saw 2,008
+ * messages for 2,000 events; it later saw 2,068 without it too: duplicates of the producer's whole-
+ * request retries (see `newProducer`), not of the claim.
  */
 const CLAIM = `
   with claimed as materialized (
@@ -86,15 +85,7 @@ export function startOutboxRelay({
   maxBackoffMs = 5000,
 }: OutboxRelayOptions): OutboxRelay {
   const log = logger.child({ component: 'outbox-relay', topic });
-  // The relay's loop is the retry with backoff; the producer's own send retries only need to ride
-  // out a leader move, and a send that fails fast holds the row locks (and delays close()) less.
-  // Connecting still follows the client's retry settings (createKafka: about 3.5 s to give up).
-  const producer = kafka.producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
-    idempotent: false,
-    allowAutoTopicCreation: true,
-    retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
-  });
+  let producer = newProducer(kafka);
   // Around every call to the broker: after 3 failures in a row the circuit opens and rounds fail at
   // once for 5 s instead of each waiting out Kafka's timeouts; /ready reports the open circuit.
   const breaker = circuitBreaker(handleAll, {
@@ -162,9 +153,13 @@ export function startOutboxRelay({
         failures += 1;
         const delay = backoff(failures, maxBackoffMs);
         log.warn({ err: error, failures, retryInMs: delay }, 'outbox relay round failed');
-        // A fresh connection next round rather than a producer left half-broken by the outage.
+        // A fresh producer next round rather than one left half-broken by the outage: also a new
+        // producer id, so a batch the broker wrote before the failure can never make it drop a
+        // later batch as a duplicate of the same sequence numbers.
         connected = false;
-        await producer.disconnect().catch(() => undefined);
+        const failed = producer;
+        producer = newProducer(kafka);
+        await failed.disconnect().catch(() => undefined);
         await sleep(delay);
       }
     }
@@ -182,6 +177,26 @@ export function startOutboxRelay({
     },
     backlog: () => outboxBacklog(orm.em.fork()),
   };
+}
+
+/**
+ * The relay's producer. Idempotent: kafkajs retries a produce request whole when any partition in
+ * it fails (a partition without a leader yet, a leader moving), and without producer ids and
+ * sequence numbers the partitions that had succeeded would get the messages twice (seen: two relays
+ * racing a new topic's creation published 2,068 messages for 2,000 events). Its own retries only
+ * ride out such a move — the relay's loop is the retry with backoff, and a send that fails fast
+ * holds the row locks (and delays close()) less; after a failed round the relay replaces the
+ * producer, so the limited retries cannot leave sequence numbers out of step with the broker.
+ * Connecting follows the client's retry settings (createKafka: about 3.5 s to give up).
+ */
+function newProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: true,
+    retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
+  });
 }
 
 function toMessage(row: OutboxRow): Message {
