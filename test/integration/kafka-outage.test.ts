@@ -76,6 +76,18 @@ describe('a Kafka outage while coupons are issued', () => {
     expect(pending?.n).toBeGreaterThan(0);
 
     await broker.run('start');
+    // The broker answers before it serves the topic again; subscribing in between fails.
+    const admin = testKafka([broker.address]).admin();
+    await admin.connect();
+    try {
+      await waitFor('the topic served again', async () => {
+        const metadata = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => null);
+        const partitions = metadata?.topics[0]?.partitions ?? [];
+        return partitions.length > 0 && partitions.every((partition) => partition.leader >= 0);
+      });
+    } finally {
+      await admin.disconnect();
+    }
     const consumer = testKafka([broker.address]).consumer({
       groupId: uniqueName('test-reader'),
       maxWaitTimeInMs: 100,
