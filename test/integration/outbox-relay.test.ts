@@ -5,7 +5,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Orm } from '../../src/infra/db/orm.js';
 import { json, query } from '../../src/infra/db/sql.js';
 import { createKafka } from '../../src/infra/kafka/client.js';
-import { type OutboxRelay, startOutboxRelay } from '../../src/infra/kafka/outbox-relay.js';
+import {
+  newProducer,
+  type OutboxRelay,
+  startOutboxRelay,
+} from '../../src/infra/kafka/outbox-relay.js';
 import { secondBroker } from '../support/kafka-broker.js';
 import {
   createTestDatabase,
@@ -175,6 +179,36 @@ describe('outbox relay', () => {
     expect(sample.event).toEqual(events.find((event) => event.eventId === sample.event.eventId));
     expect(await backlog()).toBe(0);
     expect(await relays[0]!.backlog()).toBe(0);
+  });
+
+  it("the relay's producer writes each message once when a send meets partitions still electing leaders", async () => {
+    // Another process creates the topic; the relay finds it listed and sends at once, while some
+    // of its partitions have no leader yet. The producer retries the request whole: without
+    // producer ids and sequence numbers the partitions that had taken their messages get them
+    // again (before: 100 messages arrived as 127–166 in most such sends).
+    const kafka = createKafka({ brokers: services().kafkaBrokers, clientId: 'test-outbox' });
+    const admin = kafka.admin();
+    const producer = newProducer(kafka);
+    await Promise.all([admin.connect(), producer.connect()]);
+    cleanups.push(() => Promise.all([admin.disconnect(), producer.disconnect()]));
+    const counts: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const topic = uniqueName('test.coupon-events');
+      const created = admin.createTopics({
+        topics: [{ topic, numPartitions: 3 }],
+        waitForLeaders: true,
+      });
+      await waitFor('the topic listed', async () => (await admin.listTopics()).includes(topic));
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: Array.from({ length: 100 }, (_, i) => ({ key: `coupon-${i}`, value: '{}' })),
+      });
+      await created;
+      const offsets = await admin.fetchTopicOffsets(topic);
+      counts.push(offsets.reduce((sum, partition) => sum + Number(partition.high), 0));
+    }
+    expect(counts).toEqual([100, 100, 100, 100, 100]);
   });
 
   it('keeps every event through a Kafka outage and publishes it when Kafka is back', {

@@ -189,7 +189,7 @@ export function startOutboxRelay({
  * producer, so the limited retries cannot leave sequence numbers out of step with the broker.
  * Connecting follows the client's retry settings (createKafka: about 3.5 s to give up).
  */
-function newProducer(kafka: Kafka): Producer {
+export function newProducer(kafka: Kafka): Producer {
   return kafka.producer({
     createPartitioner: Partitioners.DefaultPartitioner,
     idempotent: true,
