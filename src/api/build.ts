@@ -7,7 +7,7 @@ import { createMetrics } from '../infra/metrics.js';
 import type { Queues } from '../infra/queue/queues.js';
 import { type AppDeps, createApp } from './app.js';
 import { rateLimits } from './middleware/rate-limit.js';
-import { adminQueueRoutes } from './routes/admin-queues.js';
+import { mountAdminQueues } from './routes/admin-queues.js';
 import { docsRoutes } from './routes/docs.js';
 import { mountV1 } from './routes/v1.js';
 
@@ -44,14 +44,11 @@ export function buildApi(deps: {
     mount: (app) => {
       mountV1(app, { env, orm, queues, redis, limitByUser: limits.byUser });
       app.route('/', docsRoutes());
-      app.route(
-        '/',
-        adminQueueRoutes({
-          queues: [queues.issuance, queues.usage, queues.maintenance],
-          user: env.ADMIN_USER,
-          password: env.ADMIN_PASSWORD,
-        }),
-      );
+      mountAdminQueues(app, {
+        queues: [queues.issuance, queues.usage, queues.maintenance],
+        user: env.ADMIN_USER,
+        password: env.ADMIN_PASSWORD,
+      });
     },
   });
 }

@@ -49,6 +49,32 @@ describe('operators and the internet: bull-board, rate limits, CORS', () => {
       .map((q) => q.name)
       .sort();
     expect(names).toEqual(['issuance', 'maintenance', 'usage']);
+
+    // Its actions too (bull-board runs as an app of its own behind one route: the request goes on).
+    const paused = async () =>
+      (
+        (await (
+          await stack.app.request('/admin/queues/api/queues', {
+            headers: basic('ops:secret-ops-password'),
+          })
+        ).json()) as { queues: { name: string; isPaused: boolean }[] }
+      ).queues.find((q) => q.name === 'maintenance')?.isPaused;
+    for (const action of ['pause', 'resume'] as const) {
+      const res = await stack.app.request(`/admin/queues/api/queues/maintenance/${action}`, {
+        method: 'PUT',
+        headers: basic('ops:secret-ops-password'),
+      });
+      expect(res.status).toBe(200);
+      expect(await paused()).toBe(action === 'pause');
+    }
+  });
+
+  it("matches routes with Hono's RegExpRouter, bull-board's included", async () => {
+    // The smart router picks RegExpRouter only if every route of the app fits it, else TrieRouter
+    // for all of them; its choice is made at the first request.
+    expect((await stack.app.request('/health')).status).toBe(200);
+    const router = stack.app.router as unknown as { activeRouter: { name: string } };
+    expect(router.activeRouter.name).toBe('RegExpRouter');
   });
 
   it('answers CORS preflights for the configured origins only', async () => {
