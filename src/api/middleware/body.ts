@@ -3,7 +3,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from '../context.js';
 
-const WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Methods whose requests carry a body. */
+export const WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 class TooLarge extends Error {}
 

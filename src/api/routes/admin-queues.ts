@@ -6,10 +6,9 @@ import type { Queue } from 'bullmq';
 import { type Context, Hono } from 'hono';
 import type { AppEnv } from '../context.js';
 import { basicAuth } from '../middleware/basic-auth.js';
+import { WITH_BODY } from '../middleware/body.js';
 
 export const ADMIN_QUEUES_PATH = '/admin/queues';
-
-const WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
  * bull-board over every queue, behind operator Basic auth, mounted on `app` as an app of its own
