@@ -22,6 +22,20 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 const LIMITED_RETRIES =
   'Limiting retries for the idempotent producer may invalidate EoS guarantees';
 
+/**
+ * The level a kafkajs log line is written at. kafkajs's `Connection` logs every error response
+ * at ERROR before its caller retries it (a coordinator still loading, a partition without a
+ * leader — every start after a fresh broker has some); when retrying does not help, the error
+ * reaches the service's code, which logs it as what it is. So those lines are warnings.
+ */
+export function kafkaLogLevel(
+  namespace: string,
+  level: number,
+): 'error' | 'warn' | 'info' | 'debug' {
+  if (namespace === 'Connection' && level === logLevel.ERROR) return 'warn';
+  return LEVELS[level] ?? 'info';
+}
+
 export function createKafka({ brokers, clientId, logger }: KafkaOptions): Kafka {
   return new Kafka({
     clientId,
@@ -34,7 +48,10 @@ export function createKafka({ brokers, clientId, logger }: KafkaOptions): Kafka 
       if (!logger) return;
       const { message, ...extra } = entry.log;
       if (message === LIMITED_RETRIES) return;
-      logger[LEVELS[entry.level] ?? 'info']({ kafka: entry.namespace, ...extra }, message);
+      logger[kafkaLogLevel(entry.namespace, entry.level)](
+        { kafka: entry.namespace, ...extra },
+        message,
+      );
     },
   });
 }
