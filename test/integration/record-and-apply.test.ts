@@ -61,6 +61,10 @@ describe('recordAndApplyPayments (the bridge records and applies a chunk in one 
     events: events.map((e) => ({ event: e, offset: String(offset++) })),
   });
 
+  /** Records and applies `events` as the next chunk of partition 0. */
+  const apply = (events: PaymentEvent[]) =>
+    recordAndApplyPayments(db.orm.em.fork(), chunk(events), new Date());
+
   async function couponState(couponId: string) {
     const { rows } = await client.query(
       `select status, order_id as "orderId",
@@ -92,11 +96,7 @@ describe('recordAndApplyPayments (the bridge records and applies a chunk in one 
       event('PAYMENT_CANCELLED', b.orderId),
       event('PAYMENT_COMPLETED', 'order-without-coupon'),
     ];
-    const { recorded: count } = await recordAndApplyPayments(
-      db.orm.em.fork(),
-      chunk(events),
-      new Date(),
-    );
+    const { recorded: count } = await apply(events);
     expect(count).toBe(5);
     expect(await couponState(a.couponId)).toEqual({
       status: 'USED',
@@ -121,7 +121,7 @@ describe('recordAndApplyPayments (the bridge records and applies a chunk in one 
     ]);
 
     // The same chunk delivered again changes nothing and records nothing.
-    const again = await recordAndApplyPayments(db.orm.em.fork(), chunk(events), new Date());
+    const again = await apply(events);
     expect(again.recorded).toBe(0);
     expect(await couponState(b.couponId)).toMatchObject({ history: 2, events: 2 });
     expect(await recorded(events.map((e) => e.eventId))).toHaveLength(5);
@@ -130,11 +130,7 @@ describe('recordAndApplyPayments (the bridge records and applies a chunk in one 
   it('records an event sent twice in one chunk once', async () => {
     const a = await reserved();
     const completed = event('PAYMENT_COMPLETED', a.orderId);
-    const result = await recordAndApplyPayments(
-      db.orm.em.fork(),
-      chunk([completed, completed]),
-      new Date(),
-    );
+    const result = await apply([completed, completed]);
     expect(result.recorded).toBe(1);
     expect(await couponState(a.couponId)).toMatchObject({ status: 'USED', history: 1 });
   });
@@ -150,11 +146,7 @@ describe('recordAndApplyPayments (the bridge records and applies a chunk in one 
     );
     const cancelled = event('PAYMENT_CANCELLED', a.orderId);
     // The older event comes again with it (a redelivery): applied once, not recorded twice.
-    const result = await recordAndApplyPayments(
-      db.orm.em.fork(),
-      chunk([older, cancelled]),
-      new Date(),
-    );
+    const result = await apply([older, cancelled]);
     expect(result.recorded).toBe(1);
     expect(await couponState(a.couponId)).toMatchObject({ status: 'ISSUED', history: 2 });
     expect(await recorded([older.eventId, cancelled.eventId])).toEqual([
@@ -177,7 +169,7 @@ describe('recordAndApplyPayments (the bridge records and applies a chunk in one 
          values ($1, $2, $3, 'buyer', 30000, now(), $4, 0, 999999)`,
         [completed.eventId, a.orderId, completed.type, topic],
       );
-      const applying = recordAndApplyPayments(db.orm.em.fork(), chunk([completed]), new Date());
+      const applying = apply([completed]);
       applying.catch(() => undefined);
       // Our insert waits on the other's uncommitted row; once that commits, ours finds it there.
       await waitFor('the insert to wait on the other transaction', async () => {
