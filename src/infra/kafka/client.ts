@@ -19,19 +19,22 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
  * on purpose, and replaces it after any failed send (`newProducer` in outbox-relay.ts), which is
  * what the warning is about; on every start it would only read as a fault.
  */
-const LIMITED_RETRIES =
+export const LIMITED_RETRIES =
   'Limiting retries for the idempotent producer may invalidate EoS guarantees';
 
 /**
  * The level a kafkajs log line is written at. kafkajs's `Connection` logs every error response
  * at ERROR before its caller retries it (a coordinator still loading, a partition without a
  * leader — every start after a fresh broker has some); when retrying does not help, the error
- * reaches the service's code, which logs it as what it is. So those lines are warnings.
+ * reaches the service's code, which logs it as what it is. So those lines are warnings. Its
+ * {@link LIMITED_RETRIES} warning goes to debug.
  */
 export function kafkaLogLevel(
   namespace: string,
   level: number,
+  message: string,
 ): 'error' | 'warn' | 'info' | 'debug' {
+  if (message === LIMITED_RETRIES) return 'debug';
   if (namespace === 'Connection' && level === logLevel.ERROR) return 'warn';
   return LEVELS[level] ?? 'info';
 }
@@ -47,8 +50,7 @@ export function createKafka({ brokers, clientId, logger }: KafkaOptions): Kafka 
     logCreator: () => (entry) => {
       if (!logger) return;
       const { message, ...extra } = entry.log;
-      if (message === LIMITED_RETRIES) return;
-      logger[kafkaLogLevel(entry.namespace, entry.level)](
+      logger[kafkaLogLevel(entry.namespace, entry.level, message)](
         { kafka: entry.namespace, ...extra },
         message,
       );
