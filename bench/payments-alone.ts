@@ -31,7 +31,13 @@ async function backendTicks(client: pg.Client): Promise<Map<number, number>> {
   );
   const ticks = new Map<number, number>();
   for (const { pid } of rows) {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      throw new Error(`PostgreSQL backend ${pid} is not in /proc: run this where PostgreSQL runs`);
+    }
+    const fields = stat.split(') ')[1]!.split(' ');
     ticks.set(pid, Number(fields[11]) + Number(fields[12]));
   }
   return ticks;
