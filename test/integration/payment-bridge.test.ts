@@ -203,7 +203,10 @@ describe('the payment bridge: Kafka → payment_events + usage queue', () => {
       const events = Array.from({ length: 5 }, () => paymentEvent());
       await send(topic, events.map(asMessage));
       await settled(bridge, topic, events.length);
-      expect(applied.flat().sort()).toEqual(events.map((e) => e.orderId).sort());
+      // Every event reaches `apply`; one may reach it twice (a chunk whose offset commit met a
+      // rebalance of the fresh group is delivered again: at least once), and the rows below show
+      // each recorded and applied once all the same.
+      expect(new Set(applied.flat())).toEqual(new Set(events.map((e) => e.orderId)));
       const rows = await db.orm.em
         .fork()
         .execute<{ outcome: string; applied: boolean }[]>(
