@@ -11,6 +11,7 @@ import {
   startOutboxRelay,
 } from '../../src/infra/kafka/outbox-relay.js';
 import { secondBroker } from '../support/kafka-broker.js';
+import { eachStoredMessageOnce } from '../support/kafka-reader.js';
 import {
   createTestDatabase,
   services,
@@ -70,20 +71,23 @@ async function insertEvents(orm: Orm, events: TestEvent[]): Promise<void> {
   );
 }
 
-/** Reads the topic from the beginning into `received`, in the order each partition delivers. */
+/**
+ * Reads the topic from the beginning into `received`, in the order each partition delivers, each
+ * stored message once: a duplicate in `received` is one the topic holds.
+ */
 async function consume(kafka: Kafka, topic: string, received: Received[]): Promise<Consumer> {
   // A short fetch wait, else disconnecting waits out a 5 s long poll.
   const consumer = kafka.consumer({ groupId: uniqueName('test-outbox'), maxWaitTimeInMs: 100 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
-    eachMessage: async ({ message }) => {
+    eachMessage: eachStoredMessageOnce(({ message }) => {
       received.push({
         key: message.key?.toString() ?? '',
         eventType: message.headers?.['x-event-type']?.toString(),
         event: JSON.parse(message.value?.toString() ?? 'null'),
       });
-    },
+    }),
   });
   return consumer;
 }

@@ -1,5 +1,6 @@
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eachStoredMessageOnce } from '../support/kafka-reader.js';
 import {
   groupLag,
   paymentMessage,
@@ -192,9 +193,9 @@ describe('payments end to end on the real Kafka broker', () => {
     await consumer.subscribe({ topic: topics.events, fromBeginning: true });
     const seen: { couponId: string; type: string; eventId: string }[] = [];
     await consumer.run({
-      eachMessage: async ({ message }) => {
+      eachMessage: eachStoredMessageOnce(({ message }) => {
         seen.push(JSON.parse(message.value?.toString() ?? '{}'));
-      },
+      }),
     });
     try {
       const id = await reservedCoupon(stack, policyId, 'story', 'order-story');
