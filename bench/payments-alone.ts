@@ -17,6 +17,7 @@ import type { PaymentChunk } from '../src/infra/kafka/payment-event.js';
 import { recordAndApplyPayments } from '../src/workers/apply-payment.js';
 import { log, PG_URL } from './lib/context.js';
 import { round } from './lib/cpu.js';
+import { completedPayment } from './lib/payment-event.js';
 
 const EVENTS = Number(process.env.EVENTS ?? 10_000);
 const PARTITIONS = 3;
@@ -92,14 +93,7 @@ try {
       for (let i = start; i < Math.min(EVENTS, start + PAYMENT_CHUNK_SIZE); i++) {
         events.push({
           offset: String(i),
-          event: {
-            eventId: randomUUID(),
-            type: 'PAYMENT_COMPLETED' as const,
-            orderId: `order-${prefix}${i + 1}`,
-            userId: 'buyer',
-            amount: 30000,
-            occurredAt: new Date().toISOString(),
-          },
+          event: completedPayment(`order-${prefix}${i + 1}`),
         });
       }
       chunks.push({ topic: 'payments-alone', partition, events });

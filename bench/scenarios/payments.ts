@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { Partitioners } from 'kafkajs';
 import { type BenchContext, KAFKA_BROKERS, log, waitUntil } from '../lib/context.js';
 import { type CpuProbe, procProbe, round, startCpu } from '../lib/cpu.js';
+import { completedPayment } from '../lib/payment-event.js';
 import { type Proc, stopAll } from '../lib/proc.js';
 
 const PARTITIONS = 3;
@@ -58,14 +58,7 @@ export async function payments(
         acks: -1,
         messages: orders.slice(i, i + PRODUCE_CHUNK).map(({ orderId }) => ({
           key: orderId,
-          value: JSON.stringify({
-            eventId: randomUUID(),
-            type: 'PAYMENT_COMPLETED',
-            orderId,
-            userId: 'buyer',
-            amount: 30000,
-            occurredAt: new Date().toISOString(),
-          }),
+          value: JSON.stringify(completedPayment(orderId)),
         })),
       });
     }

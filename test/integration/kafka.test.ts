@@ -1,5 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { eachStoredMessageOnce } from '../support/kafka-reader.js';
 import { services, uniqueName } from '../support/services.js';
 
 describe('kafkajs on the real broker', () => {
@@ -21,13 +22,13 @@ describe('kafkajs on the real broker', () => {
       const done = new Promise<void>((resolve) => {
         void consumer.run({
           autoCommit: false,
-          eachMessage: async ({ message, partition }) => {
+          eachMessage: eachStoredMessageOnce(async ({ message, partition }) => {
             received.push(message.value?.toString() ?? '');
             await consumer.commitOffsets([
               { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
             ]);
             if (received.length === sent.length) resolve();
-          },
+          }),
         });
       });
       await done;

@@ -10,6 +10,7 @@ import type { PaymentChunk, PaymentEvent } from '../../src/infra/kafka/payment-e
 import { paymentJobId, type UsageJobData } from '../../src/infra/queue/jobs.js';
 import { createWorkerRedis } from '../../src/infra/redis/connection.js';
 import { recordAndApplyPayments } from '../../src/workers/apply-payment.js';
+import { eachStoredMessageOnce } from '../support/kafka-reader.js';
 import {
   createTestDatabase,
   services,
@@ -296,9 +297,9 @@ describe('the payment bridge: Kafka → payment_events + usage queue', () => {
       await dlqConsumer.connect();
       await dlqConsumer.subscribe({ topics: [`${topic}.dlq`], fromBeginning: true });
       await dlqConsumer.run({
-        eachMessage: async ({ message }) => {
+        eachMessage: eachStoredMessageOnce(({ message }) => {
           dead.push(message);
-        },
+        }),
       });
       await until('two DLQ messages', async () => dead.length >= 2);
       expect(dead).toHaveLength(2);

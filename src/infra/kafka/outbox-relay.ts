@@ -49,7 +49,8 @@ const FIRST_BACKOFF_MS = 100;
  * Left to the planner. Forcing a plain index scan of the partial index `outbox_pending` (to skip
  * the dead entries a burst leaves) was tried and reverted after the two-relay test saw 2,008
  * messages for 2,000 events; it later saw 2,068 without it too: duplicates of the producer's whole-
- * request retries (see `newProducer`), not of the claim.
+ * request retries (see `newProducer`), or the test's reader handed messages again after its group
+ * rebalanced (it now counts each stored message once) — not of the claim, as far as measured.
  */
 const CLAIM = `
   with claimed as materialized (

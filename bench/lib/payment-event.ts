@@ -1,0 +1,14 @@
+import { randomUUID } from 'node:crypto';
+import type { PaymentEvent } from '../../src/infra/kafka/payment-event.js';
+
+/** The payment both payment benchmarks send for a reserved coupon's order. */
+export function completedPayment(orderId: string): PaymentEvent {
+  return {
+    eventId: randomUUID(),
+    type: 'PAYMENT_COMPLETED',
+    orderId,
+    userId: 'buyer',
+    amount: 30000,
+    occurredAt: new Date().toISOString(),
+  };
+}
