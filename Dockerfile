@@ -1,5 +1,5 @@
 # The coupon service: one image, every role (choose with ROLES).
-FROM node:20-bookworm-slim
+FROM node:24.22.3-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./

@@ -8,6 +8,8 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 
+source scripts/lib/node.sh
+project_node
 scripts/install.sh
 kafka_was_up=0
 scripts/kafka.sh status >/dev/null 2>&1 && kafka_was_up=1

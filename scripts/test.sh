@@ -17,7 +17,8 @@ ensure_chromium() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 }
 
-if ! scripts/install.sh || ! scripts/services.sh || ! ensure_chromium; then
+source scripts/lib/node.sh
+if ! project_node || ! scripts/install.sh || ! scripts/services.sh || ! ensure_chromium; then
   echo "test setup failed: see the lines above"
   echo "0 passed, 1 failed"
   exit 1

@@ -9,7 +9,7 @@ describe('V8 flags of a worker process', () => {
     const flags = WORKER_NODE_ARGS.join(' ');
     expect(flags).not.toBe('');
     const startScript = JSON.parse(read('package.json')).scripts.start as string;
-    expect(startScript).toBe(`node ${flags} dist/main.js`);
+    expect(startScript).toBe(`scripts/with-node.sh node ${flags} dist/main.js`);
     expect(read('scripts/start.sh')).toContain(`\nnode ${flags} dist/main.js &\n`);
     const dockerCmd = JSON.stringify([
       'node',
