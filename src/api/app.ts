@@ -150,7 +150,7 @@ export function createApp(deps: AppDeps) {
       version: '1',
       description:
         'Issue, reserve, use and expire discount coupons; see docs/API.md for the contract.',
-      license: { name: 'MIT' },
+      license: { name: 'MIT', url: 'https://spdx.org/licenses/MIT.html' },
     },
     // Relative: the document is served by the service it describes, wherever that runs.
     servers: [{ url: '/', description: 'The service that serves this document' }],
