@@ -5,7 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { type Env, parseEnv } from '../../src/infra/config/env.js';
 import { jobOptions, QUEUE_NAMES } from '../../src/infra/queue/queues.js';
-import { WORKER_NODE_ARGS } from './node-args.js';
+import { API_NODE_ARGS, WORKER_NODE_ARGS } from './node-args.js';
 import { assertAlive, freePort, type Proc, type ProcKind, spawnNode, stop } from './proc.js';
 
 export const PG_URL = 'postgres://postgres@127.0.0.1:5432';
@@ -135,7 +135,7 @@ export class BenchContext {
         kind,
         'dist/main.js',
         this.serviceEnv({ LOG_LEVEL: isApi ? 'warn' : 'info', PORT: String(port), ...extra }),
-        roles.includes('worker') ? WORKER_NODE_ARGS : [],
+        roles.includes('worker') ? WORKER_NODE_ARGS : API_NODE_ARGS,
       );
       try {
         if (!isApi) {
@@ -172,7 +172,7 @@ export class BenchContext {
 
   /** Starts one of the bench's own baseline processes and waits for its `ready` line. */
   async startBaseline(name: string, script: string, env: Record<string, string>) {
-    const proc = spawnNode(name, 'baseline', script, env);
+    const proc = spawnNode(name, 'baseline', script, env, API_NODE_ARGS);
     const line = await proc.waitForLine(
       (l) => l.includes('"msg":"ready"'),
       'ready line',
