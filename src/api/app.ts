@@ -69,7 +69,6 @@ function setResponseHeaders(headers: Headers, requestId: string): void {
   headers.set('X-Request-Id', requestId);
 }
 
-/** Builds the HTTP app from its dependencies; knows nothing of how they were made. */
 /** The groups of /docs, in the order a reader meets them. */
 const OPENAPI_TAGS = [
   {
@@ -85,6 +84,7 @@ const OPENAPI_TAGS = [
   { name: 'operations', description: 'Liveness, readiness and metrics' },
 ];
 
+/** Builds the HTTP app from its dependencies; knows nothing of how they were made. */
 export function createApp(deps: AppDeps) {
   const app = createRouter();
 
