@@ -287,7 +287,6 @@ export async function finishedJobs(queue: Queue) {
     'waiting',
     'active',
     'delayed',
-    'paused',
     'prioritized',
   );
   return {
@@ -297,7 +296,6 @@ export async function finishedJobs(queue: Queue) {
       (counts.waiting ?? 0) +
       (counts.active ?? 0) +
       (counts.delayed ?? 0) +
-      (counts.paused ?? 0) +
       (counts.prioritized ?? 0),
   };
 }
