@@ -1,4 +1,5 @@
 import { Partitioners } from 'kafkajs';
+import { createTopics } from '../../src/infra/kafka/client.js';
 import { type BenchContext, KAFKA_BROKERS, log, waitUntil } from '../lib/context.js';
 import { type CpuProbe, procProbe, round, startCpu } from '../lib/cpu.js';
 import { completedPayment } from '../lib/payment-event.js';
@@ -37,13 +38,13 @@ export async function payments(
   await admin.connect();
   try {
     for (const name of [topic, `${topic}.dlq`, couponEvents]) ctx.topics.add(name);
-    await admin.createTopics({
-      topics: [topic, `${topic}.dlq`, couponEvents].map((name) => ({
+    await createTopics(
+      admin,
+      [topic, `${topic}.dlq`, couponEvents].map((name) => ({
         topic: name,
         numPartitions: PARTITIONS,
       })),
-      waitForLeaders: true,
-    });
+    );
   } finally {
     await admin.disconnect();
   }

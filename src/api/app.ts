@@ -70,6 +70,21 @@ function setResponseHeaders(headers: Headers, requestId: string): void {
 }
 
 /** Builds the HTTP app from its dependencies; knows nothing of how they were made. */
+/** The groups of /docs, in the order a reader meets them. */
+const OPENAPI_TAGS = [
+  {
+    name: 'policies',
+    description: 'Coupon policies: create, list, change status, codes, statistics',
+  },
+  { name: 'issuance', description: 'Ask for a coupon (asynchronous: a job to poll)' },
+  {
+    name: 'coupons',
+    description: 'A user’s coupons: read, history, validate, reserve, use, release, cancel',
+  },
+  { name: 'jobs', description: 'The outcome of an accepted request' },
+  { name: 'operations', description: 'Liveness, readiness and metrics' },
+];
+
 export function createApp(deps: AppDeps) {
   const app = createRouter();
 
@@ -135,7 +150,11 @@ export function createApp(deps: AppDeps) {
       version: '1',
       description:
         'Issue, reserve, use and expire discount coupons; see docs/API.md for the contract.',
+      license: { name: 'MIT', url: 'https://spdx.org/licenses/MIT.html' },
     },
+    // Relative: the document is served by the service it describes, wherever that runs.
+    servers: [{ url: '/', description: 'The service that serves this document' }],
+    tags: OPENAPI_TAGS,
   });
 
   app.notFound((c) => c.json(errorBody('NOT_FOUND', 'No such route'), 404));

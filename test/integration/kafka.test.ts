@@ -1,5 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { createTopics } from '../../src/infra/kafka/client.js';
 import { eachStoredMessageOnce } from '../support/kafka-reader.js';
 import { services, uniqueName } from '../support/services.js';
 
@@ -13,7 +14,7 @@ describe('kafkajs on the real broker', () => {
     const consumer = kafka.consumer({ groupId });
     await Promise.all([admin.connect(), producer.connect(), consumer.connect()]);
     try {
-      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      await createTopics(admin, [{ topic, numPartitions: 1 }]);
       const sent = Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `v${i}` }));
       await producer.send({ topic, messages: sent, acks: -1 });
 

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Orm } from '../../src/infra/db/orm.js';
 import { json, query } from '../../src/infra/db/sql.js';
-import { createKafka } from '../../src/infra/kafka/client.js';
+import { createKafka, createTopics } from '../../src/infra/kafka/client.js';
 import {
   newProducer,
   type OutboxRelay,
@@ -198,10 +198,7 @@ describe('outbox relay', () => {
     const counts: number[] = [];
     for (let round = 0; round < 5; round++) {
       const topic = uniqueName('test.coupon-events');
-      const created = admin.createTopics({
-        topics: [{ topic, numPartitions: 3 }],
-        waitForLeaders: true,
-      });
+      const created = createTopics(admin, [{ topic, numPartitions: 3 }]);
       await waitFor('the topic listed', async () => (await admin.listTopics()).includes(topic));
       await producer.send({
         topic,

@@ -86,6 +86,8 @@ export function couponActionRoutes(deps: Deps) {
       createRoute({
         method: 'post',
         path: `/v1/coupons/{couponId}/${action}`,
+        operationId: `${action}Coupon`,
+        tags: ['coupons'],
         summary,
         description: 'Carried out by a worker: answered 202 with a job to poll.',
         security: bearer,
@@ -126,6 +128,8 @@ export function couponActionRoutes(deps: Deps) {
     createRoute({
       method: 'post',
       path: '/v1/coupons/{couponId}/validate',
+      operationId: 'validateCoupon',
+      tags: ['coupons'],
       summary: 'Dry run: would this coupon apply to this order, and for how much?',
       security: bearer,
       request: { params, body: jsonBody(validateBody) },

@@ -31,6 +31,8 @@ export function couponRoutes({ orm }: { orm: Orm }) {
     createRoute({
       method: 'get',
       path: '/v1/coupons',
+      operationId: 'listCoupons',
+      tags: ['coupons'],
       summary: "The caller's coupons (admins: any user's, or all), newest first",
       security: bearer,
       request: { query: couponListQuery },
@@ -50,6 +52,8 @@ export function couponRoutes({ orm }: { orm: Orm }) {
     createRoute({
       method: 'get',
       path: '/v1/coupons/{couponId}',
+      operationId: 'getCoupon',
+      tags: ['coupons'],
       summary: 'A coupon (owner or admin)',
       security: bearer,
       request: { params },
@@ -69,6 +73,8 @@ export function couponRoutes({ orm }: { orm: Orm }) {
     createRoute({
       method: 'get',
       path: '/v1/coupons/{couponId}/history',
+      operationId: 'getCouponHistory',
+      tags: ['coupons'],
       summary: 'Every status change of a coupon, oldest first',
       security: bearer,
       request: { params },

@@ -20,6 +20,10 @@ export function healthRoutes(readiness: Readiness) {
     createRoute({
       method: 'get',
       path: '/health',
+      operationId: 'getHealth',
+      tags: ['operations'],
+      // Public probes: no token.
+      security: [],
       summary: 'Liveness: 200 while the process lives',
       responses: {
         200: {
@@ -34,6 +38,10 @@ export function healthRoutes(readiness: Readiness) {
     createRoute({
       method: 'get',
       path: '/ready',
+      operationId: 'getReadiness',
+      tags: ['operations'],
+      // Public probes: no token.
+      security: [],
       summary: 'Readiness: PostgreSQL, Redis and Kafka each answer',
       responses: {
         200: {
@@ -72,6 +80,10 @@ export function metricsRoutes(metrics: Metrics) {
     createRoute({
       method: 'get',
       path: '/metrics',
+      operationId: 'getMetrics',
+      tags: ['operations'],
+      // Public probes: no token.
+      security: [],
       summary: 'Prometheus metrics: HTTP, jobs, queue depth, outbox backlog, Kafka lag, process',
       responses: {
         200: {

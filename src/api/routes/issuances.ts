@@ -35,6 +35,8 @@ export function issuanceRoutes(deps: {
     createRoute({
       method: 'post',
       path: '/v1/issuances',
+      operationId: 'requestIssuance',
+      tags: ['issuance'],
       summary: 'Ask for a coupon; answered 202 with a job to poll',
       description:
         'Does not read the database: an unknown policy or code fails the job (POLICY_NOT_FOUND, ' +

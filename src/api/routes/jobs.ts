@@ -57,6 +57,8 @@ export function jobRoutes({
     createRoute({
       method: 'get',
       path: '/v1/jobs/{jobId}',
+      operationId: 'getJob',
+      tags: ['jobs'],
       summary: 'The state and outcome of an asynchronous job',
       security: bearer,
       request: { params: z.object({ jobId: z.string().min(1).max(100) }) },

@@ -55,6 +55,8 @@ export function policyRoutes({
     createRoute({
       method: 'post',
       path: '/v1/policies',
+      operationId: 'createPolicy',
+      tags: ['policies'],
       summary: 'Create a coupon policy (admin)',
       security: bearer,
       request: { body: jsonBody(createPolicyBody) },
@@ -80,6 +82,8 @@ export function policyRoutes({
     createRoute({
       method: 'get',
       path: '/v1/policies',
+      operationId: 'listPolicies',
+      tags: ['policies'],
       summary: 'List policies, newest first',
       security: bearer,
       request: { query: paginationQuery },
@@ -95,6 +99,8 @@ export function policyRoutes({
     createRoute({
       method: 'get',
       path: '/v1/policies/{policyId}',
+      operationId: 'getPolicy',
+      tags: ['policies'],
       summary: 'Get a policy',
       security: bearer,
       request: { params },
@@ -111,6 +117,8 @@ export function policyRoutes({
     createRoute({
       method: 'patch',
       path: '/v1/policies/{policyId}',
+      operationId: 'changePolicyStatus',
+      tags: ['policies'],
       summary: 'Activate or deactivate a policy (admin)',
       security: bearer,
       request: { params, body: jsonBody(patchPolicyBody) },
@@ -134,6 +142,8 @@ export function policyRoutes({
     createRoute({
       method: 'post',
       path: '/v1/policies/{policyId}/codes',
+      operationId: 'generateCodes',
+      tags: ['policies'],
       summary: 'Generate single-use codes for a CODE policy (admin); plaintext returned once',
       security: bearer,
       request: { params, body: jsonBody(generateCodesBody) },
@@ -166,6 +176,8 @@ export function policyRoutes({
     createRoute({
       method: 'get',
       path: '/v1/policies/{policyId}/statistics',
+      operationId: 'getPolicyStatistics',
+      tags: ['policies'],
       summary: 'Counts of the policy’s coupons by status (admin), served from a cache kept current',
       security: bearer,
       request: { params },

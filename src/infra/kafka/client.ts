@@ -90,7 +90,34 @@ export async function ensureTopics(
 ): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter(({ topic }) => !existing.has(topic));
-  if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
+  if (missing.length > 0) await createTopics(admin, missing);
+}
+
+/**
+ * Creates `topics` and waits until every partition has a leader. kafkajs's own wait
+ * (`waitForLeaders`) retries only "leader not available": a broker under load can first answer
+ * "unknown topic or partition" for a topic it has just created, which kafkajs then throws (and
+ * rejects a second time, unhandled). Here every retriable answer is waited out, up to `timeoutMs`.
+ */
+export async function createTopics(
+  admin: Admin,
+  topics: { topic: string; numPartitions?: number }[],
+  timeoutMs = 30_000,
+): Promise<void> {
+  await admin.createTopics({ topics, waitForLeaders: false });
+  const names = topics.map(({ topic }) => topic);
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 50; ; wait = Math.min(wait * 2, 1000)) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics: names });
+      const led = found.every(({ partitions }) => partitions.every(({ leader }) => leader >= 0));
+      if (found.length === names.length && led) return;
+    } catch (error) {
+      if (!(error as { retriable?: boolean }).retriable || Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`topics without leaders after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
 }
 
 /** Messages of `topic` not yet committed by `groupId`, over all partitions. */
