@@ -313,7 +313,7 @@ export async function lastFinishedAt(redis: Redis, prefix: string, queueName: st
 
 /** The reasons of failed jobs, counted by their code (the text before the first colon). */
 export async function failedReasons(redis: Redis, prefix: string, queueName: string) {
-  const ids = await redis.zrange(`${prefix}:${queueName}:failed`, 0, -1);
+  const ids = await redis.zrange(`${prefix}:${queueName}:failed`, '0', '-1');
   const reasons: Record<string, number> = {};
   for (let i = 0; i < ids.length; i += 5000) {
     const pipeline = redis.pipeline();
