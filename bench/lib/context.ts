@@ -287,7 +287,6 @@ export async function finishedJobs(queue: Queue) {
     'waiting',
     'active',
     'delayed',
-    'paused',
     'prioritized',
   );
   return {
@@ -297,7 +296,6 @@ export async function finishedJobs(queue: Queue) {
       (counts.waiting ?? 0) +
       (counts.active ?? 0) +
       (counts.delayed ?? 0) +
-      (counts.paused ?? 0) +
       (counts.prioritized ?? 0),
   };
 }
@@ -315,7 +313,7 @@ export async function lastFinishedAt(redis: Redis, prefix: string, queueName: st
 
 /** The reasons of failed jobs, counted by their code (the text before the first colon). */
 export async function failedReasons(redis: Redis, prefix: string, queueName: string) {
-  const ids = await redis.zrange(`${prefix}:${queueName}:failed`, 0, -1);
+  const ids = await redis.zrange(`${prefix}:${queueName}:failed`, '0', '-1');
   const reasons: Record<string, number> = {};
   for (let i = 0; i < ids.length; i += 5000) {
     const pipeline = redis.pipeline();
