@@ -51,17 +51,19 @@ export function createMetrics(sources: MetricsSources) {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  new Gauge({
+  // A counter whose totals live in Redis (every worker adds to them), so each scrape replaces the
+  // local values with the fleet's; they only grow, as rate() and increase() expect.
+  new Counter({
     name: 'coupon_jobs_total',
     help: 'Jobs that reached their end, by queue and outcome (completed or the failure code), all workers',
     labelNames: ['queue', 'outcome'] as const,
     registers: [registry],
     async collect() {
-      this.reset();
       const counts = await sources.redis.hgetall(jobCounterKey(sources.prefix));
+      this.reset();
       for (const [field, value] of Object.entries(counts)) {
         const [queue = '', outcome = ''] = field.split('|');
-        this.set({ queue, outcome }, Number(value));
+        this.inc({ queue, outcome }, Number(value));
       }
     },
   });

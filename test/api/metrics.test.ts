@@ -23,12 +23,18 @@ describe('GET /metrics', () => {
   });
   afterAll(() => stack.close());
 
-  async function scrape() {
+  async function scrapeText() {
     const res = await stack.app.request('/metrics');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
-    return parse(await res.text());
+    return res.text();
   }
+  const scrape = async () => parse(await scrapeText());
+
+  it('types the fleet-wide job totals as a counter, so rate() and increase() apply', async () => {
+    const text = await scrapeText();
+    expect(text.split('\n')).toContain('# TYPE coupon_jobs_total counter');
+  });
 
   it('moves its counters by exactly the requests and jobs made', async () => {
     const { body: policy } = await stack.request(
