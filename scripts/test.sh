@@ -17,8 +17,19 @@ ensure_chromium() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 }
 
+# The alert rules are checked and unit-tested with Prometheus's promtool (Debian's `prometheus`).
+ensure_promtool() {
+  command -v promtool >/dev/null && return 0
+  echo "test: installing prometheus (promtool) with apt"
+  if [[ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -print -quit 2>/dev/null)" ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq || return 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
+}
+
 source scripts/lib/node.sh
-if ! project_node || ! scripts/install.sh || ! scripts/services.sh || ! ensure_chromium; then
+if ! project_node || ! scripts/install.sh || ! scripts/services.sh || ! ensure_chromium ||
+  ! ensure_promtool; then
   echo "test setup failed: see the lines above"
   echo "0 passed, 1 failed"
   exit 1
