@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -8,7 +10,10 @@ const DIR = fileURLToPath(new URL('../../ops/prometheus/', import.meta.url));
 
 /** Runs Prometheus's own rule checker (Debian's `prometheus` package; scripts/test.sh installs it). */
 function promtool(...args: string[]) {
-  const result = spawnSync('promtool', args, { cwd: DIR, encoding: 'utf8', timeout: 30_000 });
+  return promtoolIn(DIR, ...args);
+}
+function promtoolIn(cwd: string, ...args: string[]) {
+  const result = spawnSync('promtool', args, { cwd, encoding: 'utf8', timeout: 30_000 });
   if (result.error) throw result.error;
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
@@ -38,6 +43,25 @@ describe('alert rules (ops/prometheus/alerts.yml)', () => {
     const { status, output } = promtool('test', 'rules', 'alerts.test.yml');
     expect(status, output).toBe(0);
     expect(output).toContain('SUCCESS');
+  });
+
+  it('are loaded by the Prometheus configuration of the compose file, which promtool accepts', () => {
+    // The configuration names the rules by their path inside the container; check it beside a copy.
+    const dir = mkdtempSync(join(tmpdir(), 'coupon-prometheus-'));
+    try {
+      const config = readFileSync(`${DIR}prometheus.yml`, 'utf8');
+      expect(config).toContain('\n  - /etc/prometheus/alerts.yml\n');
+      writeFileSync(
+        join(dir, 'prometheus.yml'),
+        config.replace('/etc/prometheus/alerts.yml', join(dir, 'alerts.yml')),
+      );
+      copyFileSync(`${DIR}alerts.yml`, join(dir, 'alerts.yml'));
+      const { status, output } = promtoolIn(dir, 'check', 'config', 'prometheus.yml');
+      expect(status, output).toBe(0);
+      expect(output).toContain(`SUCCESS: ${rules.length} rules found`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('cover what an operator must hear about, each with a wait, a severity and an explanation', () => {
