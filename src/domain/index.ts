@@ -5,3 +5,4 @@ export * from './errors.js';
 export * from './events.js';
 export * from './issuance.js';
 export * from './policy.js';
+export * from './payment.js';

@@ -1,11 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import {
-  type Outcome,
-  releaseCoupon,
-  restoreCoupon,
-  type Transition,
-  useCoupon,
-} from '../domain/index.js';
+import { decidePayment, type PaymentEventType } from '../domain/index.js';
 import {
   assertAllChanged,
   CHANGES_CTE,
@@ -22,7 +16,8 @@ const ACTOR = 'system:payment';
 
 interface PendingEvent {
   eventId: string;
-  type: 'PAYMENT_COMPLETED' | 'PAYMENT_FAILED' | 'PAYMENT_CANCELLED';
+  type: PaymentEventType;
+  userId: string;
 }
 
 export interface PaymentResult {
@@ -30,23 +25,6 @@ export interface PaymentResult {
   applied: { eventId: string; type: string; outcome: string; couponIds: string[] }[];
   /** Policies whose coupons changed (for the statistics cache). */
   policyIds: string[];
-}
-
-function decide(
-  event: PendingEvent,
-  { coupon, policy }: LockedCoupon,
-  orderId: string,
-  now: Date,
-): Outcome<Transition> | null {
-  switch (event.type) {
-    case 'PAYMENT_COMPLETED':
-      return coupon.status === 'RESERVED' ? useCoupon(coupon, policy, { orderId, now }) : null;
-    case 'PAYMENT_FAILED':
-      return coupon.status === 'RESERVED' ? releaseCoupon(coupon, { orderId }) : null;
-    case 'PAYMENT_CANCELLED':
-      if (coupon.status === 'RESERVED') return releaseCoupon(coupon, { orderId });
-      return coupon.status === 'USED' ? restoreCoupon(coupon, now) : null;
-  }
 }
 
 /** Every pending event's decision, in order: the changes to write (by round) and each event's outcome. */
@@ -82,24 +60,24 @@ function decideAll(
     const touched: string[] = [];
     let outcome = mine.length === 0 ? 'NO_COUPON' : 'NO_CHANGE';
     for (const locked of mine) {
-      const decision = decide(event, locked, event.orderId, now);
+      const decision = decidePayment(event, locked.coupon, locked.policy, now);
       if (!decision) continue;
-      if (!decision.ok) {
-        outcome = decision.code;
+      if (decision.kind === 'skip') {
+        if (touched.length === 0) outcome = decision.outcome;
         continue;
       }
       const n = changesOf.get(locked.coupon.id) ?? 0;
       changesOf.set(locked.coupon.id, n + 1);
       rounds[n] ??= [];
       rounds[n].push({
-        transition: decision.value,
+        transition: decision.transition,
         actor: ACTOR,
         reason: `${event.type} ${event.eventId}`,
       });
-      locked.coupon = decision.value.coupon;
+      locked.coupon = decision.transition.coupon;
       touched.push(locked.coupon.id);
       result.policyIds.push(locked.coupon.policyId);
-      outcome = decision.value.event;
+      outcome = decision.transition.event;
     }
     result.applied.push({ eventId: event.eventId, type: event.type, outcome, couponIds: touched });
     outcomes.push({ id: event.eventId, outcome });
@@ -124,7 +102,8 @@ export function applyPaymentEvents(
   return inTransaction(em, async (tx) => {
     const pending = await query<PendingEvent & { orderId: string }>(
       tx,
-      `select event_id as "eventId", event_type as type, order_id as "orderId" from payment_events
+      `select event_id as "eventId", event_type as type, order_id as "orderId", user_id as "userId"
+         from payment_events
         where order_id = any(?::text[]) and applied_at is null
         order by order_id, kafka_partition, kafka_offset
           for update`,
@@ -185,7 +164,7 @@ export function recordAndApplyPayments(
     const known = await query<PendingEvent & { orderId: string; applied: boolean }>(
       tx,
       `select event_id::text as "eventId", event_type as type, order_id as "orderId",
-              applied_at is not null as applied
+              user_id as "userId", applied_at is not null as applied
          from payment_events
         where (order_id = any(?::text[]) and applied_at is null) or event_id = any(?::uuid[])
         order by order_id, kafka_partition, kafka_offset
@@ -200,6 +179,7 @@ export function recordAndApplyPayments(
         eventId: event.eventId,
         type: event.type,
         orderId: event.orderId,
+        userId: event.userId,
       })),
     ];
     const coupons = pending.length === 0 ? [] : await lockOrderCoupons(tx, orderIds);
