@@ -4,5 +4,5 @@ export * from './discount.js';
 export * from './errors.js';
 export * from './events.js';
 export * from './issuance.js';
-export * from './policy.js';
 export * from './payment.js';
+export * from './policy.js';

@@ -135,7 +135,7 @@ describe('payments end to end on the real Kafka broker', () => {
       const [row] = await db().execute<{ outcome: string | null }[]>(
         "select outcome from payment_events where order_id = 'order-a'",
       );
-      return typeof row?.outcome === "string";
+      return typeof row?.outcome === 'string';
     });
     const [row] = await db().execute<{ outcome: string }[]>(
       "select outcome from payment_events where order_id = 'order-a'",
