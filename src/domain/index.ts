@@ -6,3 +6,4 @@ export * from './events.js';
 export * from './issuance.js';
 export * from './payment.js';
 export * from './policy.js';
+export * from './reservation.js';

@@ -4,14 +4,16 @@ import {
   cancelCoupon,
   type Outcome,
   ok,
+  openReservation,
   reject,
   releaseCoupon,
   reserveCoupon,
   type Transition,
   useCoupon,
 } from '../domain/index.js';
-import { lockCoupon, saveChanges } from '../infra/db/coupon-changes.js';
+import { type Change, lockCoupon, saveChanges } from '../infra/db/coupon-changes.js';
 import { inTransaction } from '../infra/db/sql.js';
+import { newId } from '../infra/ids.js';
 import type { UsageJobData } from '../infra/queue/jobs.js';
 
 type Action = Exclude<UsageJobData, { type: 'PAYMENT' }>;
@@ -48,25 +50,43 @@ function reasonOf(action: Action): string | null {
   return `order ${action.orderId}`;
 }
 
+export interface ActionOptions {
+  /** How long a reservation holds the coupon before the scheduler times it out. */
+  reservationTtlMs: number;
+}
+
 /**
  * Applies one reserve/use/release/cancel in one transaction with the coupon row locked, so two
- * actions on one coupon (or an action and a payment event) take effect one after the other.
+ * actions on one coupon (or an action and a payment event) take effect one after the other. A
+ * reserve opens a reservation record; a change out of RESERVED closes it.
  */
 export function applyAction(
   em: EntityManager,
   action: Action,
   now: Date,
+  { reservationTtlMs }: ActionOptions,
 ): Promise<Outcome<{ coupon: Coupon; transition: Transition }>> {
   return inTransaction(em, async (tx) => {
     const locked = await lockCoupon(tx, action.couponId);
     if (!locked) return reject('COUPON_NOT_FOUND');
     const decision = decide(action, locked, now);
     if (!decision.ok) return decision;
-    await saveChanges(
-      tx,
-      [{ transition: decision.value, actor: action.actor, reason: reasonOf(action) }],
-      now,
-    );
+    const change: Change = {
+      transition: decision.value,
+      actor: action.actor,
+      reason: reasonOf(action),
+    };
+    if (action.type === 'RESERVE') {
+      change.reservation = {
+        open: openReservation(decision.value, {
+          id: newId(),
+          orderAmount: action.orderAmount,
+          now,
+          ttlMs: reservationTtlMs,
+        }),
+      };
+    }
+    await saveChanges(tx, [change], now);
     return ok({ coupon: decision.value.coupon, transition: decision.value });
   });
 }

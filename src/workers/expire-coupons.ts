@@ -28,10 +28,14 @@ async function sweepBatch(
       ? `select ${COUPON_COLUMNS} from coupons c
           where c.status = 'ISSUED' and c.expires_at < ?
           order by c.expires_at limit ? for update skip locked`
-      : `select ${COUPON_COLUMNS} from coupons c
+      : // A reservation record's expiry may lie later than the TTL (an extension); coupons
+        // reserved before the records were kept have none.
+        `select ${COUPON_COLUMNS} from coupons c
           where c.status = 'RESERVED' and c.reserved_at <= ?
-          order by c.reserved_at limit ? for update skip locked`,
-    [kind === 'expire' ? now : new Date(now.getTime() - ttlMs), batchSize],
+            and not exists (select 1 from coupon_reservations r
+                             where r.coupon_id = c.id and r.state = 'ACTIVE' and r.expires_at > ?)
+          order by c.reserved_at limit ? for update of c skip locked`,
+    kind === 'expire' ? [now, batchSize] : [new Date(now.getTime() - ttlMs), now, batchSize],
   );
   const transitions: Transition[] = [];
   for (const row of rows) {
@@ -43,7 +47,12 @@ async function sweepBatch(
   const reason = kind === 'expire' ? 'expired' : 'reservation timed out';
   await saveChanges(
     tx,
-    transitions.map((transition) => ({ transition, actor: ACTOR, reason })),
+    transitions.map((transition) => ({
+      transition,
+      actor: ACTOR,
+      reason,
+      ...(kind === 'release' && { reservation: { close: 'TIMED_OUT' as const } }),
+    })),
     now,
   );
   return transitions;

@@ -32,7 +32,9 @@ export function startUsageWorker(deps: WorkerDeps): { close(): Promise<void> } {
         const result = await payments.submit(data.orderId);
         return { coupon: null, payment: result.applied };
       }
-      const outcome = await applyAction(orm.em.fork(), data, new Date());
+      const outcome = await applyAction(orm.em.fork(), data, new Date(), {
+        reservationTtlMs: env.RESERVATION_TTL_MS,
+      });
       if (outcome.ok) await stats.changed([outcome.value.coupon.policyId]);
       return settle(outcome, ({ coupon }) => ({ coupon: couponView(coupon) }));
     },

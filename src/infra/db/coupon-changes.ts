@@ -2,7 +2,10 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import {
   type Coupon,
   type CouponPolicy,
+  type CouponReservation,
+  closingState,
   type DiscountTerms,
+  type ReservationState,
   type Transition,
   transitionEvent,
 } from '../../domain/index.js';
@@ -61,16 +64,49 @@ export async function lockOrderCoupons(
   }));
 }
 
+/**
+ * What a change does to the coupon's reservation records: `open` a new ACTIVE one (every reserve),
+ * `close` the ACTIVE one in a given state, or `confirm` a TIMED_OUT one by id (a late payment).
+ */
+export type ReservationWrite =
+  | { open: CouponReservation }
+  | { close: ReservationState }
+  | { confirm: string };
+
 export interface Change {
   transition: Transition;
   actor: string;
   reason: string | null;
+  /**
+   * Left out: a change out of RESERVED closes the ACTIVE reservation as {@link closingState} says
+   * (released, confirmed, cancelled); other changes touch none. A reserve must say `open`.
+   */
+  reservation?: ReservationWrite;
+}
+
+function reservationColumns({ transition, reservation }: Change) {
+  const closes = closingState(transition);
+  const write: ReservationWrite | null = reservation ?? (closes ? { close: closes } : null);
+  if (transition.to === 'RESERVED' && !(write && 'open' in write)) {
+    throw new Error('a reserve must open its reservation record');
+  }
+  const open = write && 'open' in write ? write.open : null;
+  return {
+    res_open_id: open?.id ?? null,
+    res_order_amount: open?.orderAmount ?? null,
+    res_expires_at: open?.expiresAt ?? null,
+    res_close: write && 'close' in write ? write.close : null,
+    res_confirm_id: write && 'confirm' in write ? write.confirm : null,
+  };
 }
 
 /** One change as a row of the `x` set of {@link CHANGES_CTE}. */
-export function changeRow({ transition, actor, reason }: Change, now: Date) {
+export function changeRow(change: Change, now: Date) {
+  const { transition, actor, reason } = change;
   const { coupon, from, to } = transition;
   return {
+    ...reservationColumns(change),
+    user_id: coupon.userId,
     id: coupon.id,
     from_status: from,
     status: to,
@@ -87,13 +123,17 @@ export function changeRow({ transition, actor, reason }: Change, now: Date) {
 /**
  * The common-table expressions that write status changes: `changed` updates the coupon rows (only
  * where the status is still the one the decision started from; `returning` them), one history row
- * and one outbox event each. Its three parameters are {@link changeParams}; a statement adds its
- * own expressions after it and selects `count(*) from changed`.
+ * and one outbox event each, and the reservation records each change opens, closes or confirms.
+ * Its parameters are {@link changeParams}; a statement adds its own expressions after it and
+ * selects `count(*) from changed`. When a coupon row moved meanwhile, the caller's count check
+ * rolls the whole transaction back, the reservation writes with it.
  */
 export const CHANGES_CTE = `x as (
     select * from jsonb_to_recordset(?::jsonb)
       as x(id uuid, from_status text, status text, order_id text, reserved_at timestamptz,
-           used_at timestamptz, discount_amount bigint, actor text, reason text, event jsonb)
+           used_at timestamptz, discount_amount bigint, actor text, reason text, event jsonb,
+           user_id text, res_open_id uuid, res_order_amount bigint, res_expires_at timestamptz,
+           res_close text, res_confirm_id uuid)
   ), changed as (
     update coupons c
        set status = x.status, order_id = x.order_id, reserved_at = x.reserved_at,
@@ -106,10 +146,28 @@ export const CHANGES_CTE = `x as (
     select x.id, x.from_status, x.status, x.actor, x.reason, ? from x
   ), outbox_rows as (
     ${insertOutboxFrom('x', 'x.event')}
+  ), reservations_closed as (
+    update coupon_reservations r
+       set state = x.res_close, closed_at = ?, closed_by = x.actor, reason = x.reason
+      from x
+     where x.res_close is not null and r.coupon_id = x.id and r.state = 'ACTIVE'
+  ), reservations_confirmed as (
+    update coupon_reservations r
+       set state = 'CONFIRMED', closed_at = ?, closed_by = x.actor, reason = x.reason
+      from x
+     where x.res_confirm_id is not null and r.id = x.res_confirm_id and r.state = 'TIMED_OUT'
+  ), reservations_opened as (
+    insert into coupon_reservations (id, coupon_id, order_id, user_id, order_amount,
+                                     discount_amount, state, reserved_at, expires_at)
+    select x.res_open_id, x.id, x.order_id, x.user_id, x.res_order_amount, x.discount_amount,
+           'ACTIVE', x.reserved_at, x.res_expires_at
+      from x where x.res_open_id is not null
   )`;
 
 export const changeParams = (changes: Change[], now: Date): unknown[] => [
   json(changes.map((change) => changeRow(change, now))),
+  now,
+  now,
   now,
   now,
 ];
