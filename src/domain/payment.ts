@@ -1,4 +1,11 @@
-import { type Coupon, releaseCoupon, restoreCoupon, type Transition, useCoupon } from './coupon.js';
+import {
+  type Coupon,
+  type CouponStatus,
+  releaseCoupon,
+  restoreCoupon,
+  type Transition,
+  useCoupon,
+} from './coupon.js';
 import type { DiscountTerms } from './discount.js';
 import type { BusinessCode } from './errors.js';
 
@@ -53,4 +60,63 @@ export function decidePayment(
   return outcome.ok
     ? { kind: 'change', transition: outcome.value }
     : { kind: 'skip', outcome: outcome.code };
+}
+
+/** The reservation of an order that timed out before its payment completed. */
+export interface TimedOutReservation {
+  id: string;
+  orderId: string;
+  reservedAt: Date;
+  discountAmount: number;
+}
+
+/**
+ * The statuses a late payment may use a coupon from: still free (ISSUED), or EXPIRED, which a
+ * coupon that was valid when reserved can only have become because time passed since. This is the
+ * one change outside the status machine's rule that EXPIRED is final: the order was placed, and
+ * its discount granted, while the coupon was valid.
+ */
+export const LATE_PAYMENT_FROM: readonly CouponStatus[] = ['ISSUED', 'EXPIRED'];
+
+/**
+ * A PAYMENT_COMPLETED for an order whose reservation timed out (late completion): the coupon
+ * becomes USED for that order, with the discount of the reservation, when it is still free. When
+ * another order holds or used it meanwhile nothing changes (`COUPON_TAKEN`, for reconciliation).
+ */
+export function completeLatePayment(
+  event: PaymentFacts,
+  coupon: Coupon,
+  reservation: TimedOutReservation,
+  now: Date,
+): PaymentDecision {
+  if (event.type !== 'PAYMENT_COMPLETED' || reservation.orderId !== event.orderId) return null;
+  if (coupon.userId !== event.userId) return { kind: 'skip', outcome: 'USER_MISMATCH' };
+  if (coupon.status === 'RESERVED' || coupon.status === 'USED') {
+    return { kind: 'skip', outcome: 'COUPON_TAKEN' };
+  }
+  if (!LATE_PAYMENT_FROM.includes(coupon.status)) {
+    return { kind: 'skip', outcome: 'COUPON_NOT_USABLE' };
+  }
+  // Expired before it was even reserved: not a coupon this order could have had.
+  if (coupon.expiresAt.getTime() < reservation.reservedAt.getTime()) {
+    return { kind: 'skip', outcome: 'COUPON_EXPIRED' };
+  }
+  const used: Coupon = {
+    ...coupon,
+    status: 'USED',
+    orderId: event.orderId,
+    reservedAt: reservation.reservedAt,
+    usedAt: now,
+    discountAmount: reservation.discountAmount,
+  };
+  return {
+    kind: 'change',
+    transition: {
+      coupon: used,
+      from: coupon.status,
+      to: 'USED',
+      event: 'COUPON_USED',
+      orderId: event.orderId,
+    },
+  };
 }

@@ -18,7 +18,9 @@ export function startUsageWorker(deps: WorkerDeps): { close(): Promise<void> } {
     maxSize: env.ISSUE_BATCH_MAX,
     maxWaitMs: env.ISSUE_BATCH_WAIT_MS,
     run: async (orderIds) => {
-      const results = await applyPaymentEvents(orm.em.fork(), [...new Set(orderIds)], new Date());
+      const results = await applyPaymentEvents(orm.em.fork(), [...new Set(orderIds)], new Date(), {
+        logger: deps.logger,
+      });
       await stats.changed([...results.values()].flatMap((r) => r.policyIds));
       return orderIds.map((id) => results.get(id) as PaymentResult);
     },

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decidePayment, type PaymentEventType } from '../../src/domain/index.js';
-import { coupon, NOW, ORDER, policy } from './fixtures.js';
+import {
+  completeLatePayment,
+  decidePayment,
+  type PaymentEventType,
+} from '../../src/domain/index.js';
+import { at, coupon, HOUR, NOW, ORDER, policy } from './fixtures.js';
 
 const terms = policy();
 const OWNER = 'user-1';
@@ -46,6 +50,63 @@ describe('decidePayment', () => {
     expect(decidePayment(other, coupon('RESERVED'), terms, NOW)).toEqual({
       kind: 'skip',
       outcome: 'ORDER_MISMATCH',
+    });
+  });
+});
+
+describe('completeLatePayment', () => {
+  const reservation = { id: 'r-1', orderId: ORDER, reservedAt: at(-HOUR), discountAmount: 2500 };
+  const late = (c: ReturnType<typeof coupon>, e = event('PAYMENT_COMPLETED')) =>
+    completeLatePayment(e, c, reservation, NOW);
+
+  it('uses a free coupon for the order with the reservation’s discount', () => {
+    expect(late(coupon('ISSUED'))).toEqual({
+      kind: 'change',
+      transition: {
+        coupon: {
+          ...coupon('ISSUED'),
+          status: 'USED',
+          orderId: ORDER,
+          reservedAt: reservation.reservedAt,
+          usedAt: NOW,
+          discountAmount: 2500,
+        },
+        from: 'ISSUED',
+        to: 'USED',
+        event: 'COUPON_USED',
+        orderId: ORDER,
+      },
+    });
+  });
+
+  it('uses a coupon that expired after it was reserved, not one expired before', () => {
+    expect(late(coupon('EXPIRED', { expiresAt: at(-1) }))).toMatchObject({
+      kind: 'change',
+      transition: { from: 'EXPIRED', to: 'USED' },
+    });
+    expect(late(coupon('ISSUED', { expiresAt: at(-1) }))).toMatchObject({ kind: 'change' });
+    expect(late(coupon('EXPIRED', { expiresAt: at(-2 * HOUR) }))).toEqual({
+      kind: 'skip',
+      outcome: 'COUPON_EXPIRED',
+    });
+  });
+
+  it('leaves a coupon another order holds or used: COUPON_TAKEN', () => {
+    for (const status of ['RESERVED', 'USED'] as const) {
+      expect(late(coupon(status, { orderId: 'order-2' }))).toEqual({
+        kind: 'skip',
+        outcome: 'COUPON_TAKEN',
+      });
+    }
+    expect(late(coupon('CANCELLED'))).toEqual({ kind: 'skip', outcome: 'COUPON_NOT_USABLE' });
+  });
+
+  it('only for a completion of that order, by the coupon’s owner', () => {
+    expect(late(coupon('ISSUED'), event('PAYMENT_FAILED'))).toBeNull();
+    expect(late(coupon('ISSUED'), { ...event('PAYMENT_COMPLETED'), orderId: 'o-9' })).toBeNull();
+    expect(late(coupon('ISSUED'), event('PAYMENT_COMPLETED', 'user-2'))).toEqual({
+      kind: 'skip',
+      outcome: 'USER_MISMATCH',
     });
   });
 });

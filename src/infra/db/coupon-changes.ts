@@ -6,6 +6,7 @@ import {
   closingState,
   type DiscountTerms,
   type ReservationState,
+  type TimedOutReservation,
   type Transition,
   transitionEvent,
 } from '../../domain/index.js';
@@ -17,6 +18,8 @@ import { json, pgArray, query } from './sql.js';
 export interface LockedCoupon {
   coupon: Coupon;
   policy: CouponPolicy & DiscountTerms;
+  /** Orders whose latest reservation of this coupon timed out (see {@link lockOrderCoupons}). */
+  late?: TimedOutReservation[];
 }
 
 /** The coupon row locked for the rest of the transaction, with its policy's terms. */
@@ -39,29 +42,62 @@ export async function lockCoupon(
   return { coupon, policy: toPolicy(policy as never) };
 }
 
-/** Coupons of these orders that a payment event can act on, locked (in id order), with their terms. */
+/**
+ * Coupons of these orders that a payment event can act on, locked (in id order), with their terms:
+ * those RESERVED or USED for one of the orders, and the coupon of each order's latest TIMED_OUT
+ * reservation (a payment completing late), whatever its status now — `late` names those
+ * reservations.
+ */
 export async function lockOrderCoupons(
   tx: EntityManager,
   orderIds: string[],
 ): Promise<LockedCoupon[]> {
+  const orders = pgArray(orderIds);
   const rows = await query<Record<string, unknown>>(
     tx,
-    `select ${COUPON_COLUMNS} from coupons c
-      where c.order_id = any(?::text[]) and c.status in ('RESERVED', 'USED') order by c.id for update`,
-    [pgArray(orderIds)],
+    `with late as (
+       select distinct on (r.order_id) r.id, r.order_id, r.coupon_id, r.reserved_at,
+              r.discount_amount
+         from coupon_reservations r
+        where r.order_id = any(?::text[]) and r.state = 'TIMED_OUT'
+        order by r.order_id, r.reserved_at desc, r.id desc
+     )
+     select ${COUPON_COLUMNS},
+            (select json_agg(json_build_object('id', l.id, 'orderId', l.order_id,
+                    'reservedAt', l.reserved_at, 'discountAmount', l.discount_amount))
+               from late l where l.coupon_id = c.id) as late
+       from coupons c
+      where c.id in (select o.id from coupons o
+                      where o.order_id = any(?::text[]) and o.status in ('RESERVED', 'USED')
+                     union all
+                     select l.coupon_id from late l)
+      order by c.id for update of c`,
+    [orders, orders],
   );
   if (rows.length === 0) return [];
-  const coupons = rows.map((row) => toCoupon(row as never));
+  const coupons = rows.map(({ late: _, ...row }) => toCoupon(row as never));
   const policies = await query<Record<string, unknown>>(
     tx,
     `select ${POLICY_COLUMNS} from coupon_policies p where p.id = any(?::uuid[])`,
     [pgArray([...new Set(coupons.map((c) => c.policyId))])],
   );
   const byId = new Map(policies.map((row) => [row.id as string, toPolicy(row as never)]));
-  return coupons.map((coupon) => ({
-    coupon,
-    policy: byId.get(coupon.policyId) as LockedCoupon['policy'],
-  }));
+  return coupons.map((coupon, i) => {
+    const late = rows[i]?.late as
+      | { id: string; orderId: string; reservedAt: string; discountAmount: number }[]
+      | null;
+    return {
+      coupon,
+      policy: byId.get(coupon.policyId) as LockedCoupon['policy'],
+      ...(late && {
+        late: late.map((r) => ({
+          ...r,
+          reservedAt: new Date(r.reservedAt),
+          discountAmount: Number(r.discountAmount),
+        })),
+      }),
+    };
+  });
 }
 
 /**
