@@ -1,6 +1,7 @@
 import { Queue, Worker } from 'bullmq';
 import { QUEUE_NAMES } from '../infra/queue/queues.js';
 import { createWorkerRedis } from '../infra/redis/connection.js';
+import { afterCommit } from './after-commit.js';
 import type { WorkerDeps } from './deps.js';
 import { expireCoupons } from './expire-coupons.js';
 
@@ -31,7 +32,7 @@ export async function startScheduler({
         now: new Date(),
         ttlMs: env.RESERVATION_TTL_MS,
       });
-      await stats.changed(result.policyIds);
+      await afterCommit(logger, 'statistics', () => stats.changed(result.policyIds));
       if (result.expired + result.released > 0) {
         logger.info({ expired: result.expired, released: result.released }, 'expiry sweep');
       }

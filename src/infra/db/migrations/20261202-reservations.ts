@@ -1,7 +1,9 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * Reservations as records. Every reserve writes one; it is closed (confirmed, released, timed out,
+ * Reservations as records, and the results of committed usage jobs.
+ *
+ * Reservations: Every reserve writes one; it is closed (confirmed, released, timed out,
  * cancelled) by the change that ends it, in the same statement. The partial unique index is the
  * database's word that a coupon holds at most one ACTIVE reservation, whatever a worker does.
  * Coupons RESERVED before this migration get their ACTIVE record here (their order amount was never
@@ -43,9 +45,20 @@ export class Migration20261202Reservations extends Migration {
              coalesce(c.reserved_at, c.updated_at) + interval '15 minutes'
         from coupons c
        where c.status = 'RESERVED' and c.order_id is not null`);
+
+    // The result of each committed reserve/use/release/cancel job, written in its transaction: a
+    // retry of a job whose change committed (its acknowledgement lost) answers the same result.
+    this.addSql(`
+      create table usage_job_results (
+        job_id text primary key,
+        coupon_id uuid not null references coupons (id),
+        result jsonb not null,
+        at timestamptz not null default now()
+      )`);
+    this.addSql('create index usage_job_results_at on usage_job_results (at)');
   }
 
   override async down(): Promise<void> {
-    this.addSql('drop table if exists coupon_reservations');
+    this.addSql('drop table if exists usage_job_results, coupon_reservations');
   }
 }
