@@ -4,13 +4,17 @@ import { createWorkerRedis } from '../infra/redis/connection.js';
 import { afterCommit } from './after-commit.js';
 import type { WorkerDeps } from './deps.js';
 import { expireCoupons } from './expire-coupons.js';
+import { pruneJobResults, sweepPendingPayments } from './sweep-payments.js';
 
-const SCHEDULER_ID = 'expiry';
+const EXPIRY_SCHEDULER = 'expiry';
+const PAYMENT_SWEEP_SCHEDULER = 'payment-sweep';
+const JOB_OPTS = { removeOnComplete: 100, removeOnFail: 100 };
 
 /**
  * The `scheduler` role. BullMQ's job scheduler keeps one repeatable job per scheduler id in Redis,
- * so however many scheduler processes upsert it, the sweep fires once per interval; a sweep that
- * overlaps another anyway (a slow one, a manual run) takes other rows (SKIP LOCKED).
+ * so however many scheduler processes upsert it, each sweep fires once per interval; a sweep that
+ * overlaps another anyway (a slow one, a manual run) takes other rows (SKIP LOCKED, or the pending
+ * payment rows' locks).
  */
 export async function startScheduler({
   env,
@@ -21,23 +25,49 @@ export async function startScheduler({
   const connection = createWorkerRedis(env.REDIS_URL);
   const queue = new Queue(QUEUE_NAMES.maintenance, { connection, prefix: env.QUEUE_PREFIX });
   await queue.upsertJobScheduler(
-    SCHEDULER_ID,
+    EXPIRY_SCHEDULER,
     { every: env.EXPIRY_INTERVAL_MS },
-    { name: 'expire', opts: { removeOnComplete: 100, removeOnFail: 100 } },
+    { name: 'expire', opts: JOB_OPTS },
   );
+  await queue.upsertJobScheduler(
+    PAYMENT_SWEEP_SCHEDULER,
+    { every: env.PAYMENT_PENDING_SWEEP_MS },
+    { name: 'payment-sweep', opts: JOB_OPTS },
+  );
+
+  async function expire() {
+    const now = new Date();
+    const result = await expireCoupons(() => orm.em.fork(), {
+      now,
+      ttlMs: env.RESERVATION_TTL_MS,
+    });
+    await afterCommit(logger, 'statistics', () => stats.changed(result.policyIds));
+    await pruneJobResults(orm.em.fork(), now);
+    if (result.expired + result.released > 0) {
+      logger.info({ expired: result.expired, released: result.released }, 'expiry sweep');
+    }
+    return { expired: result.expired, released: result.released };
+  }
+
+  async function sweepPayments() {
+    const result = await sweepPendingPayments(() => orm.em.fork(), {
+      now: new Date(),
+      olderThanMs: env.PAYMENT_PENDING_SWEEP_MS,
+      logger,
+    });
+    await afterCommit(logger, 'statistics', () => stats.changed(result.policyIds));
+    if (result.events > 0) {
+      logger.warn(
+        { orders: result.orders, events: result.events },
+        'pending payment events applied by the sweep (their queue jobs did not apply them)',
+      );
+    }
+    return { orders: result.orders, events: result.events };
+  }
+
   const worker = new Worker(
     QUEUE_NAMES.maintenance,
-    async () => {
-      const result = await expireCoupons(() => orm.em.fork(), {
-        now: new Date(),
-        ttlMs: env.RESERVATION_TTL_MS,
-      });
-      await afterCommit(logger, 'statistics', () => stats.changed(result.policyIds));
-      if (result.expired + result.released > 0) {
-        logger.info({ expired: result.expired, released: result.released }, 'expiry sweep');
-      }
-      return { expired: result.expired, released: result.released };
-    },
+    (job) => (job.name === 'payment-sweep' ? sweepPayments() : expire()),
     { connection, prefix: env.QUEUE_PREFIX, concurrency: 1 },
   );
   worker.on('error', (error) => logger.error({ err: error }, 'scheduler worker error'));
