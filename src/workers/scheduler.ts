@@ -1,4 +1,8 @@
 import { Queue, Worker } from 'bullmq';
+import {
+  createPaymentServiceClient,
+  redisPaymentServiceObserver,
+} from '../infra/payment-service.js';
 import { QUEUE_NAMES } from '../infra/queue/queues.js';
 import { createWorkerRedis } from '../infra/redis/connection.js';
 import { afterCommit } from './after-commit.js';
@@ -21,6 +25,7 @@ export async function startScheduler({
   logger,
   orm,
   stats,
+  redis,
 }: WorkerDeps): Promise<{ close(): Promise<void> }> {
   const connection = createWorkerRedis(env.REDIS_URL);
   const queue = new Queue(QUEUE_NAMES.maintenance, { connection, prefix: env.QUEUE_PREFIX });
@@ -35,18 +40,26 @@ export async function startScheduler({
     { name: 'payment-sweep', opts: JOB_OPTS },
   );
 
+  const paymentService = env.PAYMENT_SERVICE_URL
+    ? createPaymentServiceClient({
+        baseUrl: env.PAYMENT_SERVICE_URL,
+        observer: redisPaymentServiceObserver(redis, env.QUEUE_PREFIX),
+      })
+    : undefined;
+
   async function expire() {
     const now = new Date();
     const result = await expireCoupons(() => orm.em.fork(), {
       now,
       ttlMs: env.RESERVATION_TTL_MS,
+      paymentService,
+      maxExtensions: env.RESERVATION_MAX_EXTENSIONS,
     });
     await afterCommit(logger, 'statistics', () => stats.changed(result.policyIds));
     await pruneJobResults(orm.em.fork(), now);
-    if (result.expired + result.released > 0) {
-      logger.info({ expired: result.expired, released: result.released }, 'expiry sweep');
-    }
-    return { expired: result.expired, released: result.released };
+    const { expired, released, used } = result;
+    if (expired + released + used > 0) logger.info({ expired, released, used }, 'expiry sweep');
+    return { expired, released, used };
   }
 
   async function sweepPayments() {

@@ -26,6 +26,7 @@ export class Migration20261202Reservations extends Migration {
         closed_at timestamptz,
         closed_by text,
         reason text,
+        extensions integer not null default 0 check (extensions >= 0),
         constraint coupon_reservations_closed check ((state = 'ACTIVE') = (closed_at is null))
       )`);
     this.addSql(
