@@ -1,6 +1,8 @@
 import { Queue, Worker } from 'bullmq';
 import {
+  type CircuitStateName,
   createPaymentServiceClient,
+  type PaymentServiceObserver,
   redisPaymentServiceObserver,
 } from '../infra/payment-service.js';
 import { QUEUE_NAMES } from '../infra/queue/queues.js';
@@ -43,7 +45,7 @@ export async function startScheduler({
   const paymentService = env.PAYMENT_SERVICE_URL
     ? createPaymentServiceClient({
         baseUrl: env.PAYMENT_SERVICE_URL,
-        observer: redisPaymentServiceObserver(redis, env.QUEUE_PREFIX),
+        observer: loggedCircuit(redisPaymentServiceObserver(redis, env.QUEUE_PREFIX), logger),
       })
     : undefined;
 
@@ -91,4 +93,16 @@ export async function startScheduler({
       await connection.quit();
     },
   };
+}
+
+/** Also logs each change of the breaker: an open circuit means reservations are being kept. */
+function loggedCircuit(observer: PaymentServiceObserver, logger: WorkerDeps['logger']) {
+  return {
+    call: observer.call,
+    circuit(state: CircuitStateName) {
+      observer.circuit(state);
+      const log = state === 'open' ? logger.warn.bind(logger) : logger.info.bind(logger);
+      log({ circuit: state }, 'payment service circuit breaker changed state');
+    },
+  } satisfies PaymentServiceObserver;
 }

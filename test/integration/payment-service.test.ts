@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/infra/metrics.js';
 import {
@@ -10,14 +11,18 @@ import {
   type PaymentServiceOutcome,
   redisPaymentServiceObserver,
 } from '../../src/infra/payment-service.js';
+import { StatsCache } from '../../src/infra/redis/stats-cache.js';
 import { applyAction } from '../../src/workers/apply-action.js';
 import { expireCoupons } from '../../src/workers/expire-coupons.js';
+import { startScheduler } from '../../src/workers/scheduler.js';
+import { waitFor } from '../support/payments.js';
 import {
   createTestDatabase,
   services,
   type TestDatabase,
   uniqueName,
 } from '../support/services.js';
+import { createStack } from '../support/stack.js';
 
 const TTL = 60_000;
 
@@ -293,5 +298,66 @@ describe('the scheduler asks the payment service before a reservation times out'
     await sweep(TTL + 1000, null);
     expect(await state(couponId)).toMatchObject({ status: 'ISSUED', state: 'TIMED_OUT' });
     expect(service.asked.length).toBe(asked);
+  });
+});
+
+describe('the scheduler role with PAYMENT_SERVICE_URL set', () => {
+  it('asks the service on its own schedule, uses a paid reservation, and counts the call', async () => {
+    const service = await startPaymentService();
+    const stack = await createStack({
+      PAYMENT_SERVICE_URL: service.url,
+      EXPIRY_INTERVAL_MS: '200',
+      RESERVATION_TTL_MS: '500',
+    });
+    const scheduler = await startScheduler({
+      env: stack.env,
+      logger: pino({ level: 'silent' }),
+      orm: stack.db.orm,
+      stats: new StatsCache(stack.redis, stack.env.QUEUE_PREFIX),
+      redis: stack.redis,
+    });
+    try {
+      const sql = <T>(text: string, params: unknown[] = []) =>
+        stack.db.orm.em.getConnection().execute<T[]>(text, params);
+      const policyId = randomUUID();
+      const couponId = randomUUID();
+      await sql(
+        `insert into coupon_policies (id, name, discount_type, discount_value, issue_type,
+                                      total_quantity, valid_from, valid_until)
+         values (?, 'wired', 'FIXED_AMOUNT', 1000, 'DIRECT', 10,
+                 now() - interval '1 hour', now() + interval '7 days')`,
+        [policyId],
+      );
+      await sql(
+        `insert into coupons (id, policy_id, user_id, user_slot, status, issued_at, expires_at,
+                              issue_job_id)
+         values (?, ?, 'buyer', 1, 'ISSUED', now(), now() + interval '7 days', ?)`,
+        [couponId, policyId, `job-${couponId}`],
+      );
+      const orderId = `completed-${randomUUID()}`;
+      await applyAction(
+        stack.db.orm.em.fork(),
+        { type: 'RESERVE', actor: 'buyer', couponId, orderId, orderAmount: 30000 },
+        new Date(),
+        { reservationTtlMs: stack.env.RESERVATION_TTL_MS },
+      );
+      await waitFor(
+        'the paid reservation to be used',
+        async () => {
+          const [row] = await sql<{ status: string }>('select status from coupons where id = ?', [
+            couponId,
+          ]);
+          return row?.status === 'USED';
+        },
+        20_000,
+      );
+      expect(service.asked).toContain(orderId);
+      const counts = await stack.redis.hgetall(`${stack.env.QUEUE_PREFIX}:metrics:payment-service`);
+      expect(Number(counts.COMPLETED)).toBeGreaterThanOrEqual(1);
+    } finally {
+      await scheduler.close();
+      await stack.close();
+      await stop(service.server);
+    }
   });
 });
