@@ -93,7 +93,7 @@ try {
       for (let i = start; i < Math.min(EVENTS, start + PAYMENT_CHUNK_SIZE); i++) {
         events.push({
           offset: String(i),
-          event: completedPayment(`order-${prefix}${i + 1}`),
+          event: completedPayment(`order-${prefix}${i + 1}`, `user-${prefix}${i + 1}`),
         });
       }
       chunks.push({ topic: 'payments-alone', partition, events });

@@ -94,7 +94,9 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
         usageQueue: queues.usage,
         // The bridge applies what it records; the usage workers take over only if that fails.
         apply: async (chunk) => {
-          const { results } = await recordAndApplyPayments(orm.em.fork(), chunk, new Date());
+          const { results } = await recordAndApplyPayments(orm.em.fork(), chunk, new Date(), {
+            logger,
+          });
           await stats.changed([...results.values()].flatMap((r) => r.policyIds));
         },
         topic: env.KAFKA_PAYMENT_TOPIC,

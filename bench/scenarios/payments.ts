@@ -19,12 +19,12 @@ export async function payments(
   count: number,
   probes: CpuProbe[],
 ) {
-  const { rows: orders } = await ctx.pg.query<{ orderId: string }>(
+  const { rows: orders } = await ctx.pg.query<{ orderId: string; userId: string }>(
     `update coupons
         set status = 'RESERVED', order_id = 'bench-order-' || id, reserved_at = now(),
             discount_amount = 1000, updated_at = now()
       where id in (select id from coupons where policy_id = $1 and status = 'ISSUED' order by id limit $2)
-      returning order_id as "orderId"`,
+      returning order_id as "orderId", user_id as "userId"`,
     [policyId, count],
   );
   if (orders.length !== count)
@@ -57,9 +57,9 @@ export async function payments(
       await producer.send({
         topic,
         acks: -1,
-        messages: orders.slice(i, i + PRODUCE_CHUNK).map(({ orderId }) => ({
+        messages: orders.slice(i, i + PRODUCE_CHUNK).map(({ orderId, userId }) => ({
           key: orderId,
-          value: JSON.stringify(completedPayment(orderId)),
+          value: JSON.stringify(completedPayment(orderId, userId)),
         })),
       });
     }

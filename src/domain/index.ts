@@ -4,4 +4,7 @@ export * from './discount.js';
 export * from './errors.js';
 export * from './events.js';
 export * from './issuance.js';
+export * from './payment.js';
+export * from './payment-service.js';
 export * from './policy.js';
+export * from './reservation.js';

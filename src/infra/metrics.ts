@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { paymentServiceCallsKey, paymentServiceCircuitKey } from './payment-service.js';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
 
@@ -94,6 +95,26 @@ export function createMetrics(sources: MetricsSources) {
     registers: [registry],
     async collect() {
       this.set(await sources.consumerLag().catch(() => -1));
+    },
+  });
+  new Gauge({
+    name: 'coupon_payment_service_requests_total',
+    help: 'Calls of the scheduler processes to the payment service, by outcome (the status answered, NOT_FOUND, TIMEOUT, ERROR, CIRCUIT_OPEN)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const counts = await sources.redis.hgetall(paymentServiceCallsKey(sources.prefix));
+      for (const [outcome, value] of Object.entries(counts)) this.set({ outcome }, Number(value));
+    },
+  });
+  new Gauge({
+    name: 'coupon_payment_service_circuit_state',
+    help: 'The payment service circuit breaker as a scheduler last saw it: 0 closed, 1 half-open, 2 open',
+    registers: [registry],
+    async collect() {
+      const state = await sources.redis.get(paymentServiceCircuitKey(sources.prefix));
+      this.set(state === null ? 0 : Number(state));
     },
   });
   return {

@@ -4,14 +4,16 @@ import {
   cancelCoupon,
   type Outcome,
   ok,
+  openReservation,
   reject,
   releaseCoupon,
   reserveCoupon,
-  type Transition,
   useCoupon,
 } from '../domain/index.js';
-import { lockCoupon, saveChanges } from '../infra/db/coupon-changes.js';
-import { inTransaction } from '../infra/db/sql.js';
+import { type Change, lockCoupon, saveChanges } from '../infra/db/coupon-changes.js';
+import { toCoupon } from '../infra/db/rows.js';
+import { inTransaction, json, query } from '../infra/db/sql.js';
+import { newId } from '../infra/ids.js';
 import type { UsageJobData } from '../infra/queue/jobs.js';
 
 type Action = Exclude<UsageJobData, { type: 'PAYMENT' }>;
@@ -48,25 +50,72 @@ function reasonOf(action: Action): string | null {
   return `order ${action.orderId}`;
 }
 
+export interface ActionOptions {
+  /** How long a reservation holds the coupon before the scheduler times it out. */
+  reservationTtlMs: number;
+  /**
+   * The queue job carrying the action. When given, its result is stored with the change, and a
+   * run of the same job after that commit (a retry: acknowledgement lost, worker killed, a failure
+   * after the commit) answers the stored result instead of deciding again.
+   */
+  jobId?: string | undefined;
+}
+
+/** What an action left: the coupon after it; `repeated` when a retry found its change committed. */
+export interface ActionResult {
+  coupon: Coupon;
+  repeated: boolean;
+}
+
 /**
  * Applies one reserve/use/release/cancel in one transaction with the coupon row locked, so two
- * actions on one coupon (or an action and a payment event) take effect one after the other.
+ * actions on one coupon (or an action and a payment event) take effect one after the other. A
+ * reserve opens a reservation record; a change out of RESERVED closes it.
  */
 export function applyAction(
   em: EntityManager,
   action: Action,
   now: Date,
-): Promise<Outcome<{ coupon: Coupon; transition: Transition }>> {
+  { reservationTtlMs, jobId }: ActionOptions,
+): Promise<Outcome<ActionResult>> {
   return inTransaction(em, async (tx) => {
     const locked = await lockCoupon(tx, action.couponId);
     if (!locked) return reject('COUPON_NOT_FOUND');
+    // Read under the coupon's lock: a run of this job still in flight elsewhere has committed or
+    // rolled back by now.
+    const [done] = jobId
+      ? await query<{ result: Record<string, unknown> }>(
+          tx,
+          'select result from usage_job_results where job_id = ?',
+          [jobId],
+        )
+      : [];
+    if (done) return ok({ coupon: toCoupon(done.result as never), repeated: true });
     const decision = decide(action, locked, now);
     if (!decision.ok) return decision;
-    await saveChanges(
-      tx,
-      [{ transition: decision.value, actor: action.actor, reason: reasonOf(action) }],
-      now,
-    );
-    return ok({ coupon: decision.value.coupon, transition: decision.value });
+    const change: Change = {
+      transition: decision.value,
+      actor: action.actor,
+      reason: reasonOf(action),
+    };
+    if (action.type === 'RESERVE') {
+      change.reservation = {
+        open: openReservation(decision.value, {
+          id: newId(),
+          orderAmount: action.orderAmount,
+          now,
+          ttlMs: reservationTtlMs,
+        }),
+      };
+    }
+    await saveChanges(tx, [change], now);
+    if (jobId) {
+      await query(
+        tx,
+        'insert into usage_job_results (job_id, coupon_id, result, at) values (?, ?, ?::jsonb, ?)',
+        [jobId, action.couponId, json(decision.value.coupon), now],
+      );
+    }
+    return ok({ coupon: decision.value.coupon, repeated: false });
   });
 }

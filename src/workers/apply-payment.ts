@@ -1,10 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
 import {
-  type Outcome,
-  releaseCoupon,
-  restoreCoupon,
-  type Transition,
-  useCoupon,
+  completeLatePayment,
+  decidePayment,
+  type PaymentDecision,
+  type PaymentEventType,
+  type TimedOutReservation,
 } from '../domain/index.js';
 import {
   assertAllChanged,
@@ -22,7 +23,8 @@ const ACTOR = 'system:payment';
 
 interface PendingEvent {
   eventId: string;
-  type: 'PAYMENT_COMPLETED' | 'PAYMENT_FAILED' | 'PAYMENT_CANCELLED';
+  type: PaymentEventType;
+  userId: string;
 }
 
 export interface PaymentResult {
@@ -30,23 +32,6 @@ export interface PaymentResult {
   applied: { eventId: string; type: string; outcome: string; couponIds: string[] }[];
   /** Policies whose coupons changed (for the statistics cache). */
   policyIds: string[];
-}
-
-function decide(
-  event: PendingEvent,
-  { coupon, policy }: LockedCoupon,
-  orderId: string,
-  now: Date,
-): Outcome<Transition> | null {
-  switch (event.type) {
-    case 'PAYMENT_COMPLETED':
-      return coupon.status === 'RESERVED' ? useCoupon(coupon, policy, { orderId, now }) : null;
-    case 'PAYMENT_FAILED':
-      return coupon.status === 'RESERVED' ? releaseCoupon(coupon, { orderId }) : null;
-    case 'PAYMENT_CANCELLED':
-      if (coupon.status === 'RESERVED') return releaseCoupon(coupon, { orderId });
-      return coupon.status === 'USED' ? restoreCoupon(coupon, now) : null;
-  }
 }
 
 /** Every pending event's decision, in order: the changes to write (by round) and each event's outcome. */
@@ -59,13 +44,21 @@ function decideAll(
   const results = new Map(
     orderIds.map((id): [string, PaymentResult] => [id, { applied: [], policyIds: [] }]),
   );
+  const taken: { eventId: string; orderId: string }[] = [];
   // The order each coupon was locked for: a restore clears `orderId`, later events still apply.
   const ofOrder = new Map<string, LockedCoupon[]>();
+  // The coupon of each order's timed-out reservation, for a payment completing late.
+  const lateOf = new Map<string, { locked: LockedCoupon; reservation: TimedOutReservation }>();
   for (const locked of coupons) {
-    const orderId = locked.coupon.orderId ?? '';
-    const mine = ofOrder.get(orderId);
-    if (mine) mine.push(locked);
-    else ofOrder.set(orderId, [locked]);
+    if (locked.coupon.status === 'RESERVED' || locked.coupon.status === 'USED') {
+      const orderId = locked.coupon.orderId ?? '';
+      const mine = ofOrder.get(orderId);
+      if (mine) mine.push(locked);
+      else ofOrder.set(orderId, [locked]);
+    }
+    for (const reservation of locked.late ?? []) {
+      lateOf.set(reservation.orderId, { locked, reservation });
+    }
   }
   // A coupon may change twice in one call (COMPLETED then CANCELLED): its n-th change goes in the
   // n-th round, so each conditional update sees the status the previous one left.
@@ -78,33 +71,42 @@ function decideAll(
       result = { applied: [], policyIds: [] };
       results.set(event.orderId, result);
     }
+    const late = lateOf.get(event.orderId);
     const mine = ofOrder.get(event.orderId) ?? [];
+    const lateUse = late && mine.length === 0 && event.type === 'PAYMENT_COMPLETED' ? late : null;
+    const candidates: [LockedCoupon, (locked: LockedCoupon) => PaymentDecision][] = lateUse
+      ? [[lateUse.locked, (l) => completeLatePayment(event, l.coupon, lateUse.reservation, now)]]
+      : mine.map((locked) => [locked, (l) => decidePayment(event, l.coupon, l.policy, now)]);
     const touched: string[] = [];
-    let outcome = mine.length === 0 ? 'NO_COUPON' : 'NO_CHANGE';
-    for (const locked of mine) {
-      const decision = decide(event, locked, event.orderId, now);
+    let outcome = candidates.length === 0 ? 'NO_COUPON' : 'NO_CHANGE';
+    for (const [locked, decide] of candidates) {
+      const decision = decide(locked);
       if (!decision) continue;
-      if (!decision.ok) {
-        outcome = decision.code;
+      if (decision.kind === 'skip') {
+        if (touched.length === 0) outcome = decision.outcome;
         continue;
       }
       const n = changesOf.get(locked.coupon.id) ?? 0;
       changesOf.set(locked.coupon.id, n + 1);
       rounds[n] ??= [];
       rounds[n].push({
-        transition: decision.value,
+        transition: decision.transition,
         actor: ACTOR,
         reason: `${event.type} ${event.eventId}`,
+        ...(lateUse && { reservation: { confirm: lateUse.reservation.id } }),
       });
-      locked.coupon = decision.value.coupon;
+      locked.coupon = decision.transition.coupon;
+      // A late use puts the coupon on the order: its later events (a cancellation) find it.
+      if (lateUse) ofOrder.set(event.orderId, [locked]);
       touched.push(locked.coupon.id);
       result.policyIds.push(locked.coupon.policyId);
-      outcome = decision.value.event;
+      outcome = decision.transition.event;
     }
+    if (outcome === 'COUPON_TAKEN') taken.push({ eventId: event.eventId, orderId: event.orderId });
     result.applied.push({ eventId: event.eventId, type: event.type, outcome, couponIds: touched });
     outcomes.push({ id: event.eventId, outcome });
   }
-  return { results, rounds, outcomes };
+  return { results, rounds, outcomes, taken };
 }
 
 /**
@@ -116,15 +118,17 @@ function decideAll(
  * before N are already recorded and are applied first. Jobs arriving later find nothing pending.
  * So the order holds with any number of worker processes, and an event is applied exactly once.
  */
-export function applyPaymentEvents(
+export async function applyPaymentEvents(
   em: EntityManager,
   orderIds: string[],
   now: Date,
+  options: PaymentOptions = {},
 ): Promise<Map<string, PaymentResult>> {
-  return inTransaction(em, async (tx) => {
+  const { results, taken } = await inTransaction(em, async (tx) => {
     const pending = await query<PendingEvent & { orderId: string }>(
       tx,
-      `select event_id as "eventId", event_type as type, order_id as "orderId" from payment_events
+      `select event_id as "eventId", event_type as type, order_id as "orderId", user_id as "userId"
+         from payment_events
         where order_id = any(?::text[]) and applied_at is null
         order by order_id, kafka_partition, kafka_offset
           for update`,
@@ -134,11 +138,31 @@ export function applyPaymentEvents(
       pending.length === 0
         ? []
         : await lockOrderCoupons(tx, [...new Set(pending.map((e) => e.orderId))]);
-    const { results, rounds, outcomes } = decideAll(pending, coupons, orderIds, now);
+    const { results, rounds, outcomes, taken } = decideAll(pending, coupons, orderIds, now);
     for (const round of rounds) await saveChanges(tx, round, now);
     await markApplied(tx, outcomes, orderIds, now);
-    return results;
+    return { results, taken };
   });
+  reportTaken(options, taken);
+  return results;
+}
+
+export interface PaymentOptions {
+  /** Told (warn) of each late payment whose coupon another order took meanwhile. */
+  logger?: Pick<Logger, 'warn'>;
+}
+
+/** Late payments that found their coupon taken: the order got a discount no coupon backs now. */
+function reportTaken(
+  { logger }: PaymentOptions,
+  taken: { eventId: string; orderId: string }[],
+): void {
+  for (const { eventId, orderId } of taken) {
+    logger?.warn(
+      { eventId, orderId, outcome: 'COUPON_TAKEN' },
+      'late payment: the timed-out reservation’s coupon was taken by another order meanwhile; to reconcile',
+    );
+  }
 }
 
 function markApplied(
@@ -169,23 +193,24 @@ function markApplied(
  * here finds it and the whole transaction rolls back, and the caller hands the chunk to the ordinary
  * record-then-apply path.
  */
-export function recordAndApplyPayments(
+export async function recordAndApplyPayments(
   em: EntityManager,
   chunk: PaymentChunk,
   now: Date,
+  options: PaymentOptions = {},
 ): Promise<{ results: Map<string, PaymentResult>; recorded: number }> {
   const seen = new Set<string>();
   const incoming = chunk.events.filter(
     ({ event }) => !seen.has(event.eventId) && seen.add(event.eventId),
   );
   const orderIds = [...new Set(incoming.map(({ event }) => event.orderId))];
-  return inTransaction(em, async (tx) => {
+  const { taken, ...done } = await inTransaction(em, async (tx) => {
     // Rows already there: this chunk's events recorded before (applied or not), and older pending
     // events of these orders. Locked, so no worker applies them meanwhile.
     const known = await query<PendingEvent & { orderId: string; applied: boolean }>(
       tx,
       `select event_id::text as "eventId", event_type as type, order_id as "orderId",
-              applied_at is not null as applied
+              user_id as "userId", applied_at is not null as applied
          from payment_events
         where (order_id = any(?::text[]) and applied_at is null) or event_id = any(?::uuid[])
         order by order_id, kafka_partition, kafka_offset
@@ -200,10 +225,11 @@ export function recordAndApplyPayments(
         eventId: event.eventId,
         type: event.type,
         orderId: event.orderId,
+        userId: event.userId,
       })),
     ];
     const coupons = pending.length === 0 ? [] : await lockOrderCoupons(tx, orderIds);
-    const { results, rounds, outcomes } = decideAll(pending, coupons, orderIds, now);
+    const { results, rounds, outcomes, taken } = decideAll(pending, coupons, orderIds, now);
     const outcomeOf = new Map(outcomes.map(({ id, outcome }) => [id, outcome]));
     const older = outcomes.filter(({ id }) => knownIds.has(id));
     // Usually every coupon changes once: one statement writes the chunk.
@@ -248,6 +274,8 @@ export function recordAndApplyPayments(
       throw new Error('payment events were recorded concurrently; the transaction is rolled back');
     }
     for (const round of later) await saveChanges(tx, round, now);
-    return { results, recorded: fresh.length };
+    return { results, recorded: fresh.length, taken };
   });
+  reportTaken(options, taken);
+  return done;
 }

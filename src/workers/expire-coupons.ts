@@ -1,14 +1,22 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { expireCoupon, releaseStaleReservation, type Transition } from '../domain/index.js';
+import {
+  expireCoupon,
+  type PaymentService,
+  releaseStaleReservation,
+  type Transition,
+} from '../domain/index.js';
 import { saveChanges } from '../infra/db/coupon-changes.js';
 import { COUPON_COLUMNS, toCoupon } from '../infra/db/rows.js';
 import { inTransaction, query } from '../infra/db/sql.js';
+import { timeOutReservations } from './time-out-reservations.js';
 
 const ACTOR = 'system:expiry';
 
 export interface ExpiryResult {
   expired: number;
   released: number;
+  /** Reservations the payment service said were paid. */
+  used: number;
   policyIds: Set<string>;
 }
 
@@ -28,10 +36,14 @@ async function sweepBatch(
       ? `select ${COUPON_COLUMNS} from coupons c
           where c.status = 'ISSUED' and c.expires_at < ?
           order by c.expires_at limit ? for update skip locked`
-      : `select ${COUPON_COLUMNS} from coupons c
+      : // A reservation record's expiry may lie later than the TTL (an extension); coupons
+        // reserved before the records were kept have none.
+        `select ${COUPON_COLUMNS} from coupons c
           where c.status = 'RESERVED' and c.reserved_at <= ?
-          order by c.reserved_at limit ? for update skip locked`,
-    [kind === 'expire' ? now : new Date(now.getTime() - ttlMs), batchSize],
+            and not exists (select 1 from coupon_reservations r
+                             where r.coupon_id = c.id and r.state = 'ACTIVE' and r.expires_at > ?)
+          order by c.reserved_at limit ? for update of c skip locked`,
+    kind === 'expire' ? [now, batchSize] : [new Date(now.getTime() - ttlMs), now, batchSize],
   );
   const transitions: Transition[] = [];
   for (const row of rows) {
@@ -43,20 +55,52 @@ async function sweepBatch(
   const reason = kind === 'expire' ? 'expired' : 'reservation timed out';
   await saveChanges(
     tx,
-    transitions.map((transition) => ({ transition, actor: ACTOR, reason })),
+    transitions.map((transition) => ({
+      transition,
+      actor: ACTOR,
+      reason,
+      ...(kind === 'release' && { reservation: { close: 'TIMED_OUT' as const } }),
+    })),
     now,
   );
   return transitions;
 }
 
-/** Expires ISSUED coupons past `expiresAt` and releases reservations older than the TTL. */
+/**
+ * Expires ISSUED coupons past `expiresAt` and times out reservations past their expiry. With a
+ * payment service, each such reservation's payment is asked about first ({@link timeOutReservations}).
+ */
 export async function expireCoupons(
   fork: () => EntityManager,
-  { now, ttlMs, batchSize = 1000 }: { now: Date; ttlMs: number; batchSize?: number },
+  {
+    now,
+    ttlMs,
+    batchSize = 1000,
+    paymentService,
+    maxExtensions = 2,
+  }: {
+    now: Date;
+    ttlMs: number;
+    batchSize?: number;
+    /** Asked before a reservation times out; without it, reservations time out at the TTL. */
+    paymentService?: PaymentService | undefined;
+    /** @defaultValue 2 */
+    maxExtensions?: number;
+  },
 ): Promise<ExpiryResult> {
-  const result: ExpiryResult = { expired: 0, released: 0, policyIds: new Set() };
+  const result: ExpiryResult = { expired: 0, released: 0, used: 0, policyIds: new Set() };
   // Releases first: a released coupon that is also past its expiry is expired in the same sweep.
-  for (const kind of ['release', 'expire'] as const) {
+  if (paymentService) {
+    const timedOut = await timeOutReservations(fork, {
+      now,
+      rules: { ttlMs, maxExtensions },
+      paymentService,
+    });
+    result.released += timedOut.released;
+    result.used += timedOut.used;
+    for (const id of timedOut.policyIds) result.policyIds.add(id);
+  }
+  for (const kind of paymentService ? (['expire'] as const) : (['release', 'expire'] as const)) {
     for (;;) {
       const changed = await inTransaction(fork(), (tx) =>
         sweepBatch(tx, kind, { now, ttlMs, batchSize }),

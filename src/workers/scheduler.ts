@@ -1,42 +1,88 @@
 import { Queue, Worker } from 'bullmq';
+import {
+  type CircuitStateName,
+  createPaymentServiceClient,
+  type PaymentServiceObserver,
+  redisPaymentServiceObserver,
+} from '../infra/payment-service.js';
 import { QUEUE_NAMES } from '../infra/queue/queues.js';
 import { createWorkerRedis } from '../infra/redis/connection.js';
+import { afterCommit } from './after-commit.js';
 import type { WorkerDeps } from './deps.js';
 import { expireCoupons } from './expire-coupons.js';
+import { pruneJobResults, sweepPendingPayments } from './sweep-payments.js';
 
-const SCHEDULER_ID = 'expiry';
+const EXPIRY_SCHEDULER = 'expiry';
+const PAYMENT_SWEEP_SCHEDULER = 'payment-sweep';
+const JOB_OPTS = { removeOnComplete: 100, removeOnFail: 100 };
 
 /**
  * The `scheduler` role. BullMQ's job scheduler keeps one repeatable job per scheduler id in Redis,
- * so however many scheduler processes upsert it, the sweep fires once per interval; a sweep that
- * overlaps another anyway (a slow one, a manual run) takes other rows (SKIP LOCKED).
+ * so however many scheduler processes upsert it, each sweep fires once per interval; a sweep that
+ * overlaps another anyway (a slow one, a manual run) takes other rows (SKIP LOCKED, or the pending
+ * payment rows' locks).
  */
 export async function startScheduler({
   env,
   logger,
   orm,
   stats,
+  redis,
 }: WorkerDeps): Promise<{ close(): Promise<void> }> {
   const connection = createWorkerRedis(env.REDIS_URL);
   const queue = new Queue(QUEUE_NAMES.maintenance, { connection, prefix: env.QUEUE_PREFIX });
   await queue.upsertJobScheduler(
-    SCHEDULER_ID,
+    EXPIRY_SCHEDULER,
     { every: env.EXPIRY_INTERVAL_MS },
-    { name: 'expire', opts: { removeOnComplete: 100, removeOnFail: 100 } },
+    { name: 'expire', opts: JOB_OPTS },
   );
+  await queue.upsertJobScheduler(
+    PAYMENT_SWEEP_SCHEDULER,
+    { every: env.PAYMENT_PENDING_SWEEP_MS },
+    { name: 'payment-sweep', opts: JOB_OPTS },
+  );
+
+  const paymentService = env.PAYMENT_SERVICE_URL
+    ? createPaymentServiceClient({
+        baseUrl: env.PAYMENT_SERVICE_URL,
+        observer: loggedCircuit(redisPaymentServiceObserver(redis, env.QUEUE_PREFIX), logger),
+      })
+    : undefined;
+
+  async function expire() {
+    const now = new Date();
+    const result = await expireCoupons(() => orm.em.fork(), {
+      now,
+      ttlMs: env.RESERVATION_TTL_MS,
+      paymentService,
+      maxExtensions: env.RESERVATION_MAX_EXTENSIONS,
+    });
+    await afterCommit(logger, 'statistics', () => stats.changed(result.policyIds));
+    await pruneJobResults(orm.em.fork(), now);
+    const { expired, released, used } = result;
+    if (expired + released + used > 0) logger.info({ expired, released, used }, 'expiry sweep');
+    return { expired, released, used };
+  }
+
+  async function sweepPayments() {
+    const result = await sweepPendingPayments(() => orm.em.fork(), {
+      now: new Date(),
+      olderThanMs: env.PAYMENT_PENDING_SWEEP_MS,
+      logger,
+    });
+    await afterCommit(logger, 'statistics', () => stats.changed(result.policyIds));
+    if (result.events > 0) {
+      logger.warn(
+        { orders: result.orders, events: result.events },
+        'pending payment events applied by the sweep (their queue jobs did not apply them)',
+      );
+    }
+    return { orders: result.orders, events: result.events };
+  }
+
   const worker = new Worker(
     QUEUE_NAMES.maintenance,
-    async () => {
-      const result = await expireCoupons(() => orm.em.fork(), {
-        now: new Date(),
-        ttlMs: env.RESERVATION_TTL_MS,
-      });
-      await stats.changed(result.policyIds);
-      if (result.expired + result.released > 0) {
-        logger.info({ expired: result.expired, released: result.released }, 'expiry sweep');
-      }
-      return { expired: result.expired, released: result.released };
-    },
+    (job) => (job.name === 'payment-sweep' ? sweepPayments() : expire()),
     { connection, prefix: env.QUEUE_PREFIX, concurrency: 1 },
   );
   worker.on('error', (error) => logger.error({ err: error }, 'scheduler worker error'));
@@ -47,4 +93,16 @@ export async function startScheduler({
       await connection.quit();
     },
   };
+}
+
+/** Also logs each change of the breaker: an open circuit means reservations are being kept. */
+function loggedCircuit(observer: PaymentServiceObserver, logger: WorkerDeps['logger']) {
+  return {
+    call: observer.call,
+    circuit(state: CircuitStateName) {
+      observer.circuit(state);
+      const log = state === 'open' ? logger.warn.bind(logger) : logger.info.bind(logger);
+      log({ circuit: state }, 'payment service circuit breaker changed state');
+    },
+  } satisfies PaymentServiceObserver;
 }

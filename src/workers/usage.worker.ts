@@ -1,5 +1,6 @@
 import { couponView } from '../infra/db/rows.js';
 import { usageJobSchema } from '../infra/queue/jobs.js';
+import { afterCommit } from './after-commit.js';
 import { applyAction } from './apply-action.js';
 import { applyPaymentEvents, type PaymentResult } from './apply-payment.js';
 import { createBatcher } from './batcher.js';
@@ -12,14 +13,18 @@ const USAGE_CONCURRENCY = 200;
 
 /** Reserve, use, release, cancel and payment events: each a locked, audited status change. */
 export function startUsageWorker(deps: WorkerDeps): { close(): Promise<void> } {
-  const { env, orm, stats } = deps;
+  const { env, logger, orm, stats } = deps;
   // Payment jobs commit in groups, like issuance: one transaction for every order in the group.
   const payments = createBatcher<string, PaymentResult>({
     maxSize: env.ISSUE_BATCH_MAX,
     maxWaitMs: env.ISSUE_BATCH_WAIT_MS,
     run: async (orderIds) => {
-      const results = await applyPaymentEvents(orm.em.fork(), [...new Set(orderIds)], new Date());
-      await stats.changed([...results.values()].flatMap((r) => r.policyIds));
+      const results = await applyPaymentEvents(orm.em.fork(), [...new Set(orderIds)], new Date(), {
+        logger,
+      });
+      await afterCommit(logger, 'statistics', () =>
+        stats.changed([...results.values()].flatMap((r) => r.policyIds)),
+      );
       return orderIds.map((id) => results.get(id) as PaymentResult);
     },
   });
@@ -32,8 +37,14 @@ export function startUsageWorker(deps: WorkerDeps): { close(): Promise<void> } {
         const result = await payments.submit(data.orderId);
         return { coupon: null, payment: result.applied };
       }
-      const outcome = await applyAction(orm.em.fork(), data, new Date());
-      if (outcome.ok) await stats.changed([outcome.value.coupon.policyId]);
+      const outcome = await applyAction(orm.em.fork(), data, new Date(), {
+        reservationTtlMs: env.RESERVATION_TTL_MS,
+        jobId: job.id,
+      });
+      if (outcome.ok) {
+        const { policyId } = outcome.value.coupon;
+        await afterCommit(logger, 'statistics', () => stats.changed([policyId]));
+      }
       return settle(outcome, ({ coupon }) => ({ coupon: couponView(coupon) }));
     },
     afterClose: () => payments.drain(),

@@ -83,7 +83,7 @@ describe('payments end to end on the real Kafka broker', () => {
 
   it('uses on PAYMENT_COMPLETED, ignores the same event again, restores on PAYMENT_CANCELLED', async () => {
     const id = await reservedCoupon(stack, policyId, 'p1', 'order-p1');
-    const completed = paymentMessage('PAYMENT_COMPLETED', 'order-p1');
+    const completed = paymentMessage('PAYMENT_COMPLETED', 'order-p1', 'p1');
     await sendPayments(producer, topics.payments, [completed]);
     await waitFor('USED', async () => (await statusOf(id)) === 'USED');
 
@@ -100,7 +100,7 @@ describe('payments end to end on the real Kafka broker', () => {
     ]);
 
     await sendPayments(producer, topics.payments, [
-      paymentMessage('PAYMENT_CANCELLED', 'order-p1'),
+      paymentMessage('PAYMENT_CANCELLED', 'order-p1', 'p1'),
     ]);
     await waitFor('restored', async () => (await statusOf(id)) === 'ISSUED');
     expect((await history(id)).at(-1)).toBe('USED>ISSUED system:payment');
@@ -113,8 +113,8 @@ describe('payments end to end on the real Kafka broker', () => {
   it('releases the reservation on PAYMENT_FAILED and acknowledges orders with no coupon', async () => {
     const id = await reservedCoupon(stack, policyId, 'p2', 'order-p2');
     await sendPayments(producer, topics.payments, [
-      paymentMessage('PAYMENT_FAILED', 'order-p2'),
-      paymentMessage('PAYMENT_COMPLETED', 'order-nobody-knows'),
+      paymentMessage('PAYMENT_FAILED', 'order-p2', 'p2'),
+      paymentMessage('PAYMENT_COMPLETED', 'order-nobody-knows', 'nobody'),
     ]);
     await waitFor('released', async () => (await statusOf(id)) === 'ISSUED');
     expect((await history(id)).at(-1)).toBe('RESERVED>ISSUED system:payment');
@@ -127,6 +127,24 @@ describe('payments end to end on the real Kafka broker', () => {
     });
   });
 
+  it('leaves user A’s reserved coupon alone when user B pays for its order (USER_MISMATCH)', async () => {
+    const id = await reservedCoupon(stack, policyId, 'owner-a', 'order-a');
+    const foreign = paymentMessage('PAYMENT_COMPLETED', 'order-a', 'user-b');
+    await sendPayments(producer, topics.payments, [foreign]);
+    await waitFor('the foreign payment to be applied', async () => {
+      const [row] = await db().execute<{ outcome: string | null }[]>(
+        "select outcome from payment_events where order_id = 'order-a'",
+      );
+      return typeof row?.outcome === 'string';
+    });
+    const [row] = await db().execute<{ outcome: string }[]>(
+      "select outcome from payment_events where order_id = 'order-a'",
+    );
+    expect(row?.outcome).toBe('USER_MISMATCH');
+    expect(await statusOf(id)).toBe('RESERVED');
+    expect((await history(id)).at(-1)).toBe('ISSUED>RESERVED admin-1');
+  });
+
   it('applies COMPLETED then CANCELLED of one order in offset order (bridge and two worker processes running)', async () => {
     const orders = Array.from({ length: 20 }, (_, i) => `order-seq-${i}`);
     const ids = await Promise.all(
@@ -135,9 +153,9 @@ describe('payments end to end on the real Kafka broker', () => {
     await sendPayments(
       producer,
       topics.payments,
-      orders.flatMap((order) => [
-        paymentMessage('PAYMENT_COMPLETED', order),
-        paymentMessage('PAYMENT_CANCELLED', order),
+      orders.flatMap((order, i) => [
+        paymentMessage('PAYMENT_COMPLETED', order, `seq-${i}`),
+        paymentMessage('PAYMENT_CANCELLED', order, `seq-${i}`),
       ]),
     );
     await waitFor('every order restored', async () => {
@@ -173,7 +191,7 @@ describe('payments end to end on the real Kafka broker', () => {
     await sendPayments(
       producer,
       topics.payments,
-      orders.map((order) => paymentMessage('PAYMENT_COMPLETED', order)),
+      orders.map((order, i) => paymentMessage('PAYMENT_COMPLETED', order, `burst-${i}`)),
     );
     await waitFor(
       '1,000 coupons USED',

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PaymentChunk, PaymentEvent } from '../../src/infra/kafka/payment-event.js';
-import { recordAndApplyPayments } from '../../src/workers/apply-payment.js';
+import { applyPaymentEvents, recordAndApplyPayments } from '../../src/workers/apply-payment.js';
 import { waitFor } from '../support/payments.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 
@@ -32,24 +32,28 @@ describe('recordAndApplyPayments (the bridge records and applies a chunk in one 
     await db.drop();
   });
 
-  /** A coupon RESERVED for a fresh order; returns both ids. */
+  /** The owner of every coupon here, and the payer every event names. */
+  const BUYER = 'buyer';
+  let slot = 0;
+
+  /** A coupon of {@link BUYER} RESERVED for a fresh order; returns both ids. */
   async function reserved() {
     const couponId = randomUUID();
     const orderId = `order-${randomUUID()}`;
     await client.query(
       `insert into coupons (id, policy_id, user_id, user_slot, status, issued_at, expires_at,
                             order_id, reserved_at, discount_amount, issue_job_id)
-       values ($1, $2, $3, 1, 'RESERVED', now(), now() + interval '7 days', $4, now(), 1000, $5)`,
-      [couponId, policyId, `user-${couponId}`, orderId, `job-${couponId}`],
+       values ($1, $2, $3, $4, 'RESERVED', now(), now() + interval '7 days', $5, now(), 1000, $6)`,
+      [couponId, policyId, BUYER, ++slot, orderId, `job-${couponId}`],
     );
     return { couponId, orderId };
   }
 
-  const event = (type: Type, orderId: string): PaymentEvent => ({
+  const event = (type: Type, orderId: string, userId = BUYER): PaymentEvent => ({
     eventId: randomUUID(),
     type,
     orderId,
-    userId: 'buyer',
+    userId,
     amount: 30000,
     occurredAt: new Date().toISOString(),
   });
@@ -188,6 +192,49 @@ describe('recordAndApplyPayments (the bridge records and applies a chunk in one 
     expect(await couponState(a.couponId)).toMatchObject({ status: 'RESERVED', history: 0 });
     expect(await recorded([completed.eventId])).toEqual([
       { eventId: completed.eventId, outcome: null, applied: false },
+    ]);
+  });
+
+  it('changes only coupons of the event’s user: another user’s payment is recorded USER_MISMATCH', async () => {
+    const a = await reserved();
+    const b = await reserved();
+    const foreign = [
+      event('PAYMENT_COMPLETED', a.orderId, 'mallory'),
+      event('PAYMENT_FAILED', b.orderId, 'mallory'),
+    ];
+    await apply(foreign);
+    expect(await couponState(a.couponId)).toEqual({
+      status: 'RESERVED',
+      orderId: a.orderId,
+      history: 0,
+      events: 0,
+    });
+    expect(await couponState(b.couponId)).toMatchObject({ status: 'RESERVED', history: 0 });
+    expect(await recorded(foreign.map((e) => e.eventId))).toEqual(
+      foreign.map((e) => ({ eventId: e.eventId, outcome: 'USER_MISMATCH', applied: true })),
+    );
+    // The owner's own payment still goes through afterwards.
+    const own = event('PAYMENT_COMPLETED', a.orderId);
+    await apply([own]);
+    expect(await couponState(a.couponId)).toMatchObject({ status: 'USED', history: 1 });
+  });
+
+  it('the workers’ path applies the owner check too', async () => {
+    const a = await reserved();
+    const foreign = event('PAYMENT_COMPLETED', a.orderId, 'mallory');
+    await client.query(
+      `insert into payment_events (event_id, order_id, event_type, user_id, amount, occurred_at,
+                                   topic, kafka_partition, kafka_offset)
+       values ($1, $2, $3, $4, 30000, now(), $5, 0, $6)`,
+      [foreign.eventId, a.orderId, foreign.type, foreign.userId, topic, offset++],
+    );
+    const results = await applyPaymentEvents(db.orm.em.fork(), [a.orderId], new Date());
+    expect(results.get(a.orderId)?.applied).toEqual([
+      { eventId: foreign.eventId, type: foreign.type, outcome: 'USER_MISMATCH', couponIds: [] },
+    ]);
+    expect(await couponState(a.couponId)).toMatchObject({ status: 'RESERVED', history: 0 });
+    expect(await recorded([foreign.eventId])).toEqual([
+      { eventId: foreign.eventId, outcome: 'USER_MISMATCH', applied: true },
     ]);
   });
 });

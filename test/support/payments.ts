@@ -38,14 +38,20 @@ export async function reservedCoupon(
 
 export type PaymentType = 'PAYMENT_COMPLETED' | 'PAYMENT_FAILED' | 'PAYMENT_CANCELLED';
 
-export function paymentMessage(type: PaymentType, orderId: string, eventId: string = randomUUID()) {
+/** A payment event of `userId` (who pays: only their own coupons change) as a Kafka message. */
+export function paymentMessage(
+  type: PaymentType,
+  orderId: string,
+  userId: string,
+  eventId: string = randomUUID(),
+) {
   return {
     key: orderId,
     value: JSON.stringify({
       eventId,
       type,
       orderId,
-      userId: 'buyer',
+      userId,
       amount: 30000,
       occurredAt: new Date().toISOString(),
     }),

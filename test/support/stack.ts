@@ -51,13 +51,13 @@ export async function createStack(overrides: Record<string, string> = {}) {
     app,
     queues,
     redis,
-    /** Starts every worker in this process. */
-    startWorkers() {
+    /** Starts every worker in this process (`deps` replaces some of their dependencies). */
+    startWorkers(deps: { stats?: StatsCache; logger?: pino.Logger } = {}) {
       const workers = startWorkers({
         env,
-        logger,
+        logger: deps.logger ?? logger,
         orm: db.orm,
-        stats: new StatsCache(redis, env.QUEUE_PREFIX),
+        stats: deps.stats ?? new StatsCache(redis, env.QUEUE_PREFIX),
         redis,
       });
       closers.push(() => workers.close());

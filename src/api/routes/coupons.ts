@@ -1,13 +1,23 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Coupon } from '../../domain/index.js';
-import { couponHistory, findCoupon, listCoupons } from '../../infra/db/coupon.repository.js';
+import {
+  couponHistory,
+  couponReservations,
+  findCoupon,
+  listCoupons,
+} from '../../infra/db/coupon.repository.js';
 import type { Orm } from '../../infra/db/orm.js';
-import { couponView } from '../../infra/db/rows.js';
+import { couponView, reservationView } from '../../infra/db/rows.js';
 import type { Principal } from '../context.js';
 import { ApiError } from '../errors.js';
 import { assertActsFor } from '../middleware/auth.js';
 import { bearer, commonErrors, json, notFound, page, uuidParam } from '../schemas/common.js';
-import { couponListQuery, couponSchema, historySchema } from '../schemas/coupon.js';
+import {
+  couponListQuery,
+  couponSchema,
+  historySchema,
+  reservationsSchema,
+} from '../schemas/coupon.js';
 import { createRouter } from '../validation.js';
 
 const params = uuidParam('couponId');
@@ -87,6 +97,31 @@ export function couponRoutes({ orm }: { orm: Orm }) {
         c.req.valid('param').couponId as string,
       );
       return c.json({ items: await couponHistory(orm.em.fork(), coupon.id) }, 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/coupons/{couponId}/reservations',
+      operationId: 'listCouponReservations',
+      summary: 'Every reservation of a coupon, oldest first (owner or admin)',
+      security: bearer,
+      request: { params },
+      responses: {
+        200: json(reservationsSchema, 'The reservations'),
+        ...commonErrors,
+        ...notFound,
+      },
+    }),
+    async (c) => {
+      const coupon = await ownedCoupon(
+        orm,
+        c.get('principal'),
+        c.req.valid('param').couponId as string,
+      );
+      const items = await couponReservations(orm.em.fork(), coupon.id);
+      return c.json({ items: items.map(reservationView) }, 200);
     },
   );
 

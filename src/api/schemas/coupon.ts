@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { COUPON_STATUSES } from '../../domain/index.js';
+import { COUPON_STATUSES, RESERVATION_STATES } from '../../domain/index.js';
 import { amount, paginationQuery } from './common.js';
 
 export const couponSchema = z
@@ -34,6 +34,32 @@ export const historySchema = z
     ),
   })
   .openapi('CouponHistory');
+
+export const reservationsSchema = z
+  .object({
+    items: z.array(
+      z
+        .object({
+          id: z.string(),
+          couponId: z.string(),
+          orderId: z.string(),
+          userId: z.string(),
+          orderAmount: z
+            .number()
+            .nullable()
+            .openapi({ description: 'null for reservations made before amounts were kept' }),
+          discountAmount: z.number(),
+          state: z.enum(RESERVATION_STATES),
+          reservedAt: z.string(),
+          expiresAt: z.string(),
+          closedAt: z.string().nullable(),
+          closedBy: z.string().nullable(),
+          reason: z.string().nullable(),
+        })
+        .openapi('CouponReservation'),
+    ),
+  })
+  .openapi('CouponReservations');
 
 const orderId = z.string().trim().min(1).max(200);
 const orderAmount = amount();

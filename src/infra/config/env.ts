@@ -67,6 +67,23 @@ const envSchema = z.object({
   RATE_LIMIT_WINDOW_MS: intFrom(1, 10_000),
   EXPIRY_INTERVAL_MS: intFrom(100, 60_000),
   RESERVATION_TTL_MS: intFrom(1, 900_000),
+  /** The payment service asked before a reservation times out; unset: reservations just time out. */
+  PAYMENT_SERVICE_URL: z
+    .string()
+    .trim()
+    .optional()
+    .refine((value) => {
+      if (value === undefined) return true;
+      try {
+        return ['http:', 'https:'].includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }, 'must be an http:// or https:// URL'),
+  /** Extensions of one TTL each granted to a reservation whose payment is still PENDING. */
+  RESERVATION_MAX_EXTENSIONS: intFrom(0, 2),
+  /** Age at which a recorded payment event still pending is applied by the scheduler. */
+  PAYMENT_PENDING_SWEEP_MS: intFrom(100, 30_000),
   KAFKA_PAYMENT_TOPIC: z.string().min(1).default('payment.events'),
   KAFKA_COUPON_EVENTS_TOPIC: z.string().min(1).default('coupon.events'),
   CORS_ORIGINS: list(''),

@@ -2,7 +2,11 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import {
   type Coupon,
   type CouponPolicy,
+  type CouponReservation,
+  closingState,
   type DiscountTerms,
+  type ReservationState,
+  type TimedOutReservation,
   type Transition,
   transitionEvent,
 } from '../../domain/index.js';
@@ -14,6 +18,8 @@ import { json, pgArray, query } from './sql.js';
 export interface LockedCoupon {
   coupon: Coupon;
   policy: CouponPolicy & DiscountTerms;
+  /** Orders whose latest reservation of this coupon timed out (see {@link lockOrderCoupons}). */
+  late?: TimedOutReservation[];
 }
 
 /** The coupon row locked for the rest of the transaction, with its policy's terms. */
@@ -36,41 +42,107 @@ export async function lockCoupon(
   return { coupon, policy: toPolicy(policy as never) };
 }
 
-/** Coupons of these orders that a payment event can act on, locked (in id order), with their terms. */
+/**
+ * Coupons of these orders that a payment event can act on, locked (in id order), with their terms:
+ * those RESERVED or USED for one of the orders, and the coupon of each order's latest TIMED_OUT
+ * reservation (a payment completing late), whatever its status now — `late` names those
+ * reservations.
+ */
 export async function lockOrderCoupons(
   tx: EntityManager,
   orderIds: string[],
 ): Promise<LockedCoupon[]> {
+  const orders = pgArray(orderIds);
   const rows = await query<Record<string, unknown>>(
     tx,
-    `select ${COUPON_COLUMNS} from coupons c
-      where c.order_id = any(?::text[]) and c.status in ('RESERVED', 'USED') order by c.id for update`,
-    [pgArray(orderIds)],
+    `with late as (
+       select distinct on (r.order_id) r.id, r.order_id, r.coupon_id, r.reserved_at,
+              r.discount_amount
+         from coupon_reservations r
+        where r.order_id = any(?::text[]) and r.state = 'TIMED_OUT'
+        order by r.order_id, r.reserved_at desc, r.id desc
+     )
+     select ${COUPON_COLUMNS},
+            (select json_agg(json_build_object('id', l.id, 'orderId', l.order_id,
+                    'reservedAt', l.reserved_at, 'discountAmount', l.discount_amount))
+               from late l where l.coupon_id = c.id) as late
+       from coupons c
+      where c.id in (select o.id from coupons o
+                      where o.order_id = any(?::text[]) and o.status in ('RESERVED', 'USED')
+                     union all
+                     select l.coupon_id from late l)
+      order by c.id for update of c`,
+    [orders, orders],
   );
   if (rows.length === 0) return [];
-  const coupons = rows.map((row) => toCoupon(row as never));
+  const coupons = rows.map(({ late: _, ...row }) => toCoupon(row as never));
   const policies = await query<Record<string, unknown>>(
     tx,
     `select ${POLICY_COLUMNS} from coupon_policies p where p.id = any(?::uuid[])`,
     [pgArray([...new Set(coupons.map((c) => c.policyId))])],
   );
   const byId = new Map(policies.map((row) => [row.id as string, toPolicy(row as never)]));
-  return coupons.map((coupon) => ({
-    coupon,
-    policy: byId.get(coupon.policyId) as LockedCoupon['policy'],
-  }));
+  return coupons.map((coupon, i) => {
+    const late = rows[i]?.late as
+      | { id: string; orderId: string; reservedAt: string; discountAmount: number }[]
+      | null;
+    return {
+      coupon,
+      policy: byId.get(coupon.policyId) as LockedCoupon['policy'],
+      ...(late && {
+        late: late.map((r) => ({
+          ...r,
+          reservedAt: new Date(r.reservedAt),
+          discountAmount: Number(r.discountAmount),
+        })),
+      }),
+    };
+  });
 }
+
+/**
+ * What a change does to the coupon's reservation records: `open` a new ACTIVE one (every reserve),
+ * `close` the ACTIVE one in a given state, or `confirm` a TIMED_OUT one by id (a late payment).
+ */
+export type ReservationWrite =
+  | { open: CouponReservation }
+  | { close: ReservationState }
+  | { confirm: string };
 
 export interface Change {
   transition: Transition;
   actor: string;
   reason: string | null;
+  /**
+   * Left out: a change out of RESERVED closes the ACTIVE reservation as {@link closingState} says
+   * (released, confirmed, cancelled); other changes touch none. A reserve must say `open`.
+   */
+  reservation?: ReservationWrite;
+}
+
+function reservationColumns({ transition, reservation }: Change) {
+  const closes = closingState(transition);
+  const write: ReservationWrite | null = reservation ?? (closes ? { close: closes } : null);
+  if (transition.to === 'RESERVED' && !(write && 'open' in write)) {
+    throw new Error('a reserve must open its reservation record');
+  }
+  const open = write && 'open' in write ? write.open : null;
+  return {
+    res_open_id: open?.id ?? null,
+    res_order_amount: open?.orderAmount ?? null,
+    res_expires_at: open?.expiresAt ?? null,
+    res_close: write && 'close' in write ? write.close : null,
+    res_confirm_id: write && 'confirm' in write ? write.confirm : null,
+  };
 }
 
 /** One change as a row of the `x` set of {@link CHANGES_CTE}. */
-export function changeRow({ transition, actor, reason }: Change, now: Date) {
+export function changeRow(change: Change, now: Date) {
+  const { transition, actor, reason } = change;
   const { coupon, from, to } = transition;
   return {
+    ...reservationColumns(change),
+    user_id: coupon.userId,
     id: coupon.id,
     from_status: from,
     status: to,
@@ -87,13 +159,17 @@ export function changeRow({ transition, actor, reason }: Change, now: Date) {
 /**
  * The common-table expressions that write status changes: `changed` updates the coupon rows (only
  * where the status is still the one the decision started from; `returning` them), one history row
- * and one outbox event each. Its three parameters are {@link changeParams}; a statement adds its
- * own expressions after it and selects `count(*) from changed`.
+ * and one outbox event each, and the reservation records each change opens, closes or confirms.
+ * Its parameters are {@link changeParams}; a statement adds its own expressions after it and
+ * selects `count(*) from changed`. When a coupon row moved meanwhile, the caller's count check
+ * rolls the whole transaction back, the reservation writes with it.
  */
 export const CHANGES_CTE = `x as (
     select * from jsonb_to_recordset(?::jsonb)
       as x(id uuid, from_status text, status text, order_id text, reserved_at timestamptz,
-           used_at timestamptz, discount_amount bigint, actor text, reason text, event jsonb)
+           used_at timestamptz, discount_amount bigint, actor text, reason text, event jsonb,
+           user_id text, res_open_id uuid, res_order_amount bigint, res_expires_at timestamptz,
+           res_close text, res_confirm_id uuid)
   ), changed as (
     update coupons c
        set status = x.status, order_id = x.order_id, reserved_at = x.reserved_at,
@@ -106,10 +182,28 @@ export const CHANGES_CTE = `x as (
     select x.id, x.from_status, x.status, x.actor, x.reason, ? from x
   ), outbox_rows as (
     ${insertOutboxFrom('x', 'x.event')}
+  ), reservations_closed as (
+    update coupon_reservations r
+       set state = x.res_close, closed_at = ?, closed_by = x.actor, reason = x.reason
+      from x
+     where x.res_close is not null and r.coupon_id = x.id and r.state = 'ACTIVE'
+  ), reservations_confirmed as (
+    update coupon_reservations r
+       set state = 'CONFIRMED', closed_at = ?, closed_by = x.actor, reason = x.reason
+      from x
+     where x.res_confirm_id is not null and r.id = x.res_confirm_id and r.state = 'TIMED_OUT'
+  ), reservations_opened as (
+    insert into coupon_reservations (id, coupon_id, order_id, user_id, order_amount,
+                                     discount_amount, state, reserved_at, expires_at)
+    select x.res_open_id, x.id, x.order_id, x.user_id, x.res_order_amount, x.discount_amount,
+           'ACTIVE', x.reserved_at, x.res_expires_at
+      from x where x.res_open_id is not null
   )`;
 
 export const changeParams = (changes: Change[], now: Date): unknown[] => [
   json(changes.map((change) => changeRow(change, now))),
+  now,
+  now,
   now,
   now,
 ];

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Coupon, CouponStatus } from '../../domain/index.js';
+import type { Coupon, CouponReservation, CouponStatus } from '../../domain/index.js';
 import { CouponEntity, HistoryEntity } from './entities.js';
+import { query } from './sql.js';
 
 export function findCoupon(em: EntityManager, id: string): Promise<Coupon | null> {
   return em.findOne(CouponEntity, { id });
@@ -32,5 +33,29 @@ export async function couponHistory(em: EntityManager, couponId: string) {
     actor: row.actor,
     reason: row.reason,
     at: row.at.toISOString(),
+  }));
+}
+
+/** Every reservation of a coupon, oldest first. */
+export async function couponReservations(
+  em: EntityManager,
+  couponId: string,
+): Promise<CouponReservation[]> {
+  const rows = await query<Record<string, unknown>>(
+    em,
+    `select id, coupon_id as "couponId", order_id as "orderId", user_id as "userId",
+            order_amount as "orderAmount", discount_amount as "discountAmount", state,
+            reserved_at as "reservedAt", expires_at as "expiresAt", closed_at as "closedAt",
+            closed_by as "closedBy", reason
+       from coupon_reservations where coupon_id = ? order by reserved_at, id`,
+    [couponId],
+  );
+  return rows.map((row) => ({
+    ...(row as unknown as CouponReservation),
+    orderAmount: row.orderAmount === null ? null : Number(row.orderAmount),
+    discountAmount: Number(row.discountAmount),
+    reservedAt: new Date(row.reservedAt as string),
+    expiresAt: new Date(row.expiresAt as string),
+    closedAt: row.closedAt === null ? null : new Date(row.closedAt as string),
   }));
 }

@@ -1,4 +1,4 @@
-import type { Coupon, CouponPolicy } from '../../domain/index.js';
+import type { Coupon, CouponPolicy, CouponReservation } from '../../domain/index.js';
 
 /** Column lists that read rows straight into the domain's shapes. */
 export const COUPON_COLUMNS = `c.id, c.policy_id as "policyId", c.user_id as "userId", c.status,
@@ -64,3 +64,21 @@ export function couponView(coupon: Coupon) {
   };
 }
 export type CouponView = ReturnType<typeof couponView>;
+
+/** A reservation as the API shows it. */
+export function reservationView(r: CouponReservation) {
+  return {
+    id: r.id,
+    couponId: r.couponId,
+    orderId: r.orderId,
+    userId: r.userId,
+    orderAmount: r.orderAmount,
+    discountAmount: r.discountAmount,
+    state: r.state,
+    reservedAt: r.reservedAt.toISOString(),
+    expiresAt: r.expiresAt.toISOString(),
+    closedAt: r.closedAt?.toISOString() ?? null,
+    closedBy: r.closedBy,
+    reason: r.reason,
+  };
+}

@@ -1,0 +1,136 @@
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  handleAll,
+  TaskCancelledError,
+  TimeoutStrategy,
+  timeout,
+  wrap,
+} from 'cockatiel';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import {
+  ORDER_PAYMENT_STATUSES,
+  type OrderPaymentStatus,
+  type PaymentService,
+} from '../domain/index.js';
+
+/** How a call to the payment service ended, as counted in `coupon_payment_service_requests_total`. */
+export type PaymentServiceOutcome = OrderPaymentStatus | 'TIMEOUT' | 'ERROR' | 'CIRCUIT_OPEN';
+
+/** The breaker's state as the gauge shows it. */
+export const CIRCUIT_STATE_VALUES = { closed: 0, 'half-open': 1, open: 2 } as const;
+export type CircuitStateName = keyof typeof CIRCUIT_STATE_VALUES;
+
+export interface PaymentServiceClientOptions {
+  /** `PAYMENT_SERVICE_URL`: the client asks `GET {baseUrl}/orders/{orderId}/payment`. */
+  baseUrl: string;
+  /** @defaultValue 2000 */
+  timeoutMs?: number;
+  /** Failures in a row (timeouts, errors, 5xx) that open the circuit. @defaultValue 5 */
+  failuresToOpen?: number;
+  /** How long an open circuit refuses calls before one is tried again. @defaultValue 30000 */
+  halfOpenAfterMs?: number;
+  /** Told of each call's outcome and of each change of the breaker's state. */
+  observer?: PaymentServiceObserver;
+}
+
+export interface PaymentServiceObserver {
+  call(outcome: PaymentServiceOutcome): void;
+  circuit(state: CircuitStateName): void;
+}
+
+const ANSWERED = ORDER_PAYMENT_STATUSES.filter((status) => status !== 'NOT_FOUND');
+const answerSchema = z.object({ status: z.enum(ANSWERED as [OrderPaymentStatus]) });
+
+const stateName = (state: CircuitState): CircuitStateName =>
+  state === CircuitState.Open || state === CircuitState.Isolated
+    ? 'open'
+    : state === CircuitState.HalfOpen
+      ? 'half-open'
+      : 'closed';
+
+/**
+ * The payment service adapter: each call has its own timeout and runs behind a circuit breaker, so
+ * a service that does not answer costs a sweep `failuresToOpen` timeouts, not one per reservation.
+ * Any failure is the answer `UNAVAILABLE`: the caller keeps the reservation and asks later.
+ */
+export function createPaymentServiceClient({
+  baseUrl,
+  timeoutMs = 2000,
+  failuresToOpen = 5,
+  halfOpenAfterMs = 30_000,
+  observer,
+}: PaymentServiceClientOptions): PaymentService & { circuitState(): CircuitStateName } {
+  const base = baseUrl.replace(/\/+$/, '');
+  const breaker = circuitBreaker(handleAll, {
+    halfOpenAfter: halfOpenAfterMs,
+    breaker: new ConsecutiveBreaker(failuresToOpen),
+  });
+  breaker.onStateChange((state) => observer?.circuit(stateName(state)));
+  const policy = wrap(breaker, timeout(timeoutMs, TimeoutStrategy.Aggressive));
+
+  async function ask(orderId: string, signal: AbortSignal): Promise<OrderPaymentStatus> {
+    const res = await fetch(`${base}/orders/${encodeURIComponent(orderId)}/payment`, {
+      signal,
+      headers: { accept: 'application/json' },
+    });
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return 'NOT_FOUND';
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new Error(`the payment service answered ${res.status}`);
+    }
+    const parsed = answerSchema.safeParse(await res.json());
+    if (!parsed.success) throw new Error('the payment service answered an unknown status');
+    return parsed.data.status;
+  }
+
+  return {
+    async orderPayment(orderId) {
+      let outcome: PaymentServiceOutcome;
+      try {
+        outcome = await policy.execute(({ signal }) => ask(orderId, signal));
+      } catch (error) {
+        outcome =
+          error instanceof BrokenCircuitError
+            ? 'CIRCUIT_OPEN'
+            : error instanceof TaskCancelledError
+              ? 'TIMEOUT'
+              : 'ERROR';
+      }
+      observer?.call(outcome);
+      return outcome === 'TIMEOUT' || outcome === 'ERROR' || outcome === 'CIRCUIT_OPEN'
+        ? 'UNAVAILABLE'
+        : outcome;
+    },
+    circuitState: () => stateName(breaker.state),
+  };
+}
+
+/** Where scheduler processes count payment service calls, so any API process reports them. */
+export const paymentServiceCallsKey = (prefix: string) => `${prefix}:metrics:payment-service`;
+/** The breaker state last reported by a scheduler process. */
+export const paymentServiceCircuitKey = (prefix: string) =>
+  `${prefix}:metrics:payment-service-circuit`;
+
+/**
+ * An observer that keeps the counts and the breaker state in Redis for `/metrics`. Best effort: a
+ * Redis error loses a count, never a sweep.
+ */
+export function redisPaymentServiceObserver(redis: Redis, prefix: string): PaymentServiceObserver {
+  return {
+    call(outcome) {
+      redis.hincrby(paymentServiceCallsKey(prefix), outcome, 1).catch(() => undefined);
+    },
+    circuit(state) {
+      redis
+        .set(paymentServiceCircuitKey(prefix), String(CIRCUIT_STATE_VALUES[state]))
+        .catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import pg from 'pg';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PaymentEvent } from '../../src/infra/kafka/payment-event.js';
+import { applyAction } from '../../src/workers/apply-action.js';
+import { applyPaymentEvents, recordAndApplyPayments } from '../../src/workers/apply-payment.js';
+import { expireCoupons } from '../../src/workers/expire-coupons.js';
+import { createTestDatabase, type TestDatabase } from '../support/services.js';
+
+const TTL = 15 * 60_000;
+const OWNER = 'late-owner';
+
+/** A pino logger whose lines the test can read. */
+function capturedLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, stream), lines };
+}
+
+describe('late completion: PAYMENT_COMPLETED after the reservation timed out', () => {
+  let db: TestDatabase;
+  let client: pg.Client;
+  let policyId: string;
+  let slot = 0;
+  let offset = 0;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    policyId = randomUUID();
+    await client.query(
+      `insert into coupon_policies (id, name, discount_type, discount_value, issue_type,
+                                    total_quantity, per_user_limit, valid_from, valid_until)
+       values ($1, 'late', 'FIXED_AMOUNT', 1000, 'DIRECT', 1000, 1000,
+               now() - interval '1 hour', now() + interval '7 days')`,
+      [policyId],
+    );
+  });
+  afterAll(async () => {
+    await client.end();
+    await db.drop();
+  });
+
+  /** An ISSUED coupon of {@link OWNER} expiring `expiresInMs` from now. */
+  async function issued(expiresInMs = 7 * 86_400_000) {
+    const couponId = randomUUID();
+    await client.query(
+      `insert into coupons (id, policy_id, user_id, user_slot, status, issued_at, expires_at,
+                            issue_job_id)
+       values ($1, $2, $3, $4, 'ISSUED', now(), now() + $5 * interval '1 millisecond', $6)`,
+      [couponId, policyId, OWNER, ++slot, expiresInMs, `job-${couponId}`],
+    );
+    return couponId;
+  }
+
+  const act = (couponId: string, action: Record<string, unknown>) =>
+    applyAction(db.orm.em.fork(), { actor: OWNER, couponId, ...action } as never, new Date(), {
+      reservationTtlMs: TTL,
+    });
+
+  /** Reserves the coupon for `orderId`, then lets the scheduler time the reservation out. */
+  async function timedOut(couponId: string, orderId: string) {
+    const reserved = await act(couponId, { type: 'RESERVE', orderId, orderAmount: 30000 });
+    expect(reserved.ok).toBe(true);
+    const swept = await expireCoupons(() => db.orm.em.fork(), {
+      now: new Date(Date.now() + TTL + 60_000),
+      ttlMs: TTL,
+    });
+    expect(swept.released).toBeGreaterThanOrEqual(1);
+  }
+
+  const completed = (orderId: string, userId = OWNER): PaymentEvent => ({
+    eventId: randomUUID(),
+    type: 'PAYMENT_COMPLETED',
+    orderId,
+    userId,
+    amount: 29000,
+    occurredAt: new Date().toISOString(),
+  });
+
+  const pay = (events: PaymentEvent[], logger?: pino.Logger) =>
+    recordAndApplyPayments(
+      db.orm.em.fork(),
+      {
+        topic: 'payments',
+        partition: 0,
+        events: events.map((event) => ({ event, offset: String(offset++) })),
+      },
+      new Date(),
+      { logger },
+    );
+
+  async function coupon(couponId: string) {
+    const { rows } = await client.query(
+      `select status, order_id as "orderId", discount_amount::int as "discountAmount",
+              used_at is not null as "hasUsedAt"
+         from coupons where id = $1`,
+      [couponId],
+    );
+    return rows[0];
+  }
+  async function reservations(couponId: string) {
+    const { rows } = await client.query(
+      `select order_id as "orderId", state, closed_by as "closedBy" from coupon_reservations
+        where coupon_id = $1 order by reserved_at, id`,
+      [couponId],
+    );
+    return rows;
+  }
+  async function outcome(eventId: string) {
+    const { rows } = await client.query(
+      'select outcome from payment_events where event_id = $1 and applied_at is not null',
+      [eventId],
+    );
+    return rows[0]?.outcome;
+  }
+
+  it('uses a coupon still ISSUED for the late order, with the reservation’s discount, and confirms it', async () => {
+    const id = await issued();
+    await timedOut(id, 'order-late');
+    expect(await coupon(id)).toMatchObject({ status: 'ISSUED', orderId: null });
+    const event = completed('order-late');
+    await pay([event]);
+    expect(await coupon(id)).toEqual({
+      status: 'USED',
+      orderId: 'order-late',
+      discountAmount: 1000,
+      hasUsedAt: true,
+    });
+    expect(await outcome(event.eventId)).toBe('COUPON_USED');
+    expect(await reservations(id)).toEqual([
+      { orderId: 'order-late', state: 'CONFIRMED', closedBy: 'system:payment' },
+    ]);
+    // A cancellation of the same order afterwards restores it, as for any use.
+    const cancelled = { ...completed('order-late'), type: 'PAYMENT_CANCELLED' as const };
+    await pay([cancelled]);
+    expect(await coupon(id)).toMatchObject({ status: 'ISSUED', orderId: null });
+  });
+
+  it('uses a coupon that EXPIRED only because time passed since the reservation', async () => {
+    const id = await issued(TTL / 2);
+    await timedOut(id, 'order-expired');
+    expect(await coupon(id)).toMatchObject({ status: 'EXPIRED' });
+    const event = completed('order-expired');
+    await pay([event]);
+    expect(await coupon(id)).toMatchObject({ status: 'USED', orderId: 'order-expired' });
+    expect(await outcome(event.eventId)).toBe('COUPON_USED');
+  });
+
+  it('changes nothing when another order holds or used the coupon meanwhile: COUPON_TAKEN, warned', async () => {
+    const held = await issued();
+    const used = await issued();
+    await timedOut(held, 'order-slow-1');
+    await timedOut(used, 'order-slow-2');
+    await act(held, { type: 'RESERVE', orderId: 'order-other-1', orderAmount: 30000 });
+    await act(used, { type: 'USE', orderId: 'order-other-2', orderAmount: 30000 });
+
+    const { logger, lines } = capturedLogger();
+    const events = [completed('order-slow-1'), completed('order-slow-2')];
+    await pay(events, logger);
+    expect(await coupon(held)).toMatchObject({ status: 'RESERVED', orderId: 'order-other-1' });
+    expect(await coupon(used)).toMatchObject({ status: 'USED', orderId: 'order-other-2' });
+    expect(await outcome(events[0]!.eventId)).toBe('COUPON_TAKEN');
+    expect(await outcome(events[1]!.eventId)).toBe('COUPON_TAKEN');
+    expect((await reservations(held)).map((r) => r.state)).toEqual(['TIMED_OUT', 'ACTIVE']);
+    const warned = lines.filter((line) => line.outcome === 'COUPON_TAKEN');
+    expect(warned.map((line) => [line.level, line.orderId])).toEqual([
+      [40, 'order-slow-1'],
+      [40, 'order-slow-2'],
+    ]);
+  });
+
+  it('the workers’ path completes late too, and only for the coupon’s owner', async () => {
+    const id = await issued();
+    await timedOut(id, 'order-queued');
+    const foreign = completed('order-queued', 'someone-else');
+    const own = completed('order-queued');
+    for (const event of [foreign, own]) {
+      await client.query(
+        `insert into payment_events (event_id, order_id, event_type, user_id, amount, occurred_at,
+                                     topic, kafka_partition, kafka_offset)
+         values ($1, $2, $3, $4, 29000, now(), 'payments', 0, $5)`,
+        [event.eventId, event.orderId, event.type, event.userId, offset++],
+      );
+    }
+    await applyPaymentEvents(db.orm.em.fork(), ['order-queued'], new Date());
+    expect(await outcome(foreign.eventId)).toBe('USER_MISMATCH');
+    expect(await outcome(own.eventId)).toBe('COUPON_USED');
+    expect(await coupon(id)).toMatchObject({ status: 'USED', orderId: 'order-queued' });
+  });
+});
