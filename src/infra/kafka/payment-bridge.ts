@@ -177,7 +177,7 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
     const refused: Refused[] = [];
     const accepted: { event: PaymentEvent; offset: string }[] = [];
     for (const message of messages) {
-      const parsed = parsePaymentMessage(message.value);
+      const parsed = parsePaymentMessage(message);
       if (parsed.ok) accepted.push({ event: parsed.event, offset: message.offset });
       else refused.push({ message, code: parsed.code, reason: parsed.message });
     }
