@@ -399,6 +399,16 @@ describe('the payment bridge: Kafka → payment_events + usage queue', () => {
       // The row is written before the job is added; the offset is not committed.
       expect((await rowsOf(topic)).map((r) => r.event_id)).toEqual([event.eventId]);
       expect(await broken.lag()).toBe(1);
+      // An outage is retried however often it fails: more deliveries than an event has attempts,
+      // and nothing is given up to the DLQ.
+      await until('four failed deliveries', async () => {
+        const failed = lines.filter((l) => String(l.msg).startsWith('payment events not recorded'));
+        return failed.length >= 4;
+      });
+      expect(lines.filter((l) => l.msg === 'payment event failed')).toEqual([]);
+      expect(await broken.lag()).toBe(1);
+      const dlqEnds = await admin.fetchTopicOffsets(`${topic}.dlq`);
+      expect(dlqEnds.map((p) => p.high)).toEqual(dlqEnds.map(() => '0'));
       await broken.close();
       broken = undefined;
 

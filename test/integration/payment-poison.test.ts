@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { type Admin, type Message, Partitioners, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOrm, type Orm } from '../../src/infra/db/orm.js';
 import { createKafka } from '../../src/infra/kafka/client.js';
 import { startPaymentBridge } from '../../src/infra/kafka/payment-bridge.js';
 import type { PaymentEvent } from '../../src/infra/kafka/payment-event.js';
@@ -16,6 +17,7 @@ import {
   type TestDatabase,
   uniqueName,
 } from '../support/services.js';
+import { tcpProxy } from '../support/tcp-proxy.js';
 
 /**
  * Messages that can never be applied must not hold their partition: on the real broker and
@@ -55,7 +57,7 @@ describe('the payment bridge and messages it cannot apply', () => {
   });
 
   /** A bridge on a fresh topic that records and applies each chunk itself, as the service runs it. */
-  async function bridgeOnFreshTopic() {
+  async function bridgeOnFreshTopic(orm: Orm = db.orm) {
     const topic = uniqueName('test.payments');
     topics.push(topic, `${topic}.dlq`);
     const usageQueue = new Queue<UsageJobData>(uniqueName('usage'), { connection, prefix });
@@ -63,13 +65,13 @@ describe('the payment bridge and messages it cannot apply', () => {
     const { logger, lines } = capturedLogger();
     const bridge = await startPaymentBridge({
       kafka,
-      orm: db.orm,
+      orm,
       usageQueue,
       topic,
       groupId: uniqueName('test-bridge'),
       logger,
       apply: async (chunk) => {
-        await recordAndApplyPayments(db.orm.em.fork(), chunk, new Date());
+        await recordAndApplyPayments(orm.em.fork(), chunk, new Date());
       },
     });
     closers.push(() => bridge.close());
@@ -144,4 +146,88 @@ describe('the payment bridge and messages it cannot apply', () => {
     );
     expect(recorded).toEqual([{ event_id: good.eventId }]);
   });
+
+  it('applies the neighbours of an event PostgreSQL refuses, and sends that one to the DLQ after its attempts', async () => {
+    // This test's own database refuses one order, as it would refuse data no check foresaw.
+    await rows.client.query(
+      `alter table payment_events
+         add constraint test_refuses_poison check (order_id not like 'poison-%')`,
+    );
+    const { topic, bridge, lines, dlq } = await bridgeOnFreshTopic();
+    const events = Array.from({ length: 20 }, (_, i) =>
+      payment({ orderId: `${i === 7 ? 'poison' : 'order'}-${randomUUID().slice(0, 8)}` }),
+    );
+    const couponIds: string[] = [];
+    for (const e of events) couponIds.push(await rows.reserved(e.orderId, e.userId));
+    const poisoned = events[7] as PaymentEvent;
+    await producer.send({ topic, acks: -1, messages: events.map((e) => onPartition0(e)) });
+
+    await waitFor('the poisoned event in the DLQ', async () => dlq.messages.length >= 1, 30_000);
+    await waitFor('lag 0', async () => (await bridge.lag()) === 0, 20_000);
+    expect(await rows.statuses(couponIds)).toEqual(
+      events.map((_, i) => (i === 7 ? 'RESERVED' : 'USED')),
+    );
+    expect(dlq.messages).toHaveLength(1);
+    const [dead] = dlq.messages;
+    expect(JSON.parse(dead?.value?.toString() ?? '{}').eventId).toBe(poisoned.eventId);
+    expect(header(dead, 'x-error-code')).toBe('PROCESSING_FAILED');
+    expect(header(dead, 'x-error-message')).toBe(
+      '23514 new row for relation "payment_events" violates check constraint "test_refuses_poison"',
+    );
+    expect(header(dead, 'x-original-offset')).toBe('7');
+    expect(header(dead, 'x-original-partition')).toBe('0');
+    expect(header(dead, 'x-original-topic')).toBe(topic);
+
+    // Each failed attempt of the event is one line naming it and the cause; three, then the DLQ.
+    const attempts = lines.filter((line) => line.eventId === poisoned.eventId);
+    expect(attempts.map((line) => line.attempt)).toEqual([1, 2, 3]);
+    for (const line of attempts) {
+      expect(line).toMatchObject({
+        msg: 'payment event failed',
+        orderId: poisoned.orderId,
+        partition: 0,
+        offset: '7',
+        cause: header(dead, 'x-error-message'),
+      });
+    }
+    // No line carries a statement or its parameters.
+    for (const line of lines) {
+      expect(JSON.stringify(line)).not.toMatch(/insert into|jsonb_to_recordset|select /i);
+    }
+  });
+
+  it('retries a PostgreSQL outage without limit and sends nothing to the DLQ', async () => {
+    const target = new URL(db.url);
+    const proxy = await tcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    closers.push(proxy.cut);
+    const viaProxy = new URL(db.url);
+    viaProxy.port = String(proxy.port);
+    const orm = await createOrm({ databaseUrl: viaProxy.toString(), poolMax: 2 });
+    closers.push(() => orm.close(true));
+    const { topic, bridge, lines, dlq } = await bridgeOnFreshTopic(orm);
+    const event = payment();
+    const couponId = await rows.reserved(event.orderId, event.userId);
+
+    await proxy.cut();
+    await producer.send({ topic, acks: -1, messages: [onPartition0(event)] });
+    // More deliveries than an event that fails has attempts: an outage is not counted against it.
+    await waitFor(
+      'five failed deliveries',
+      async () => {
+        expect(dlq.messages).toEqual([]);
+        return (
+          lines.filter((l) => String(l.msg).startsWith('payment events not recorded')).length >= 5
+        );
+      },
+      60_000,
+    );
+    expect(await bridge.lag()).toBe(1);
+    expect(await rows.statuses([couponId])).toEqual(['RESERVED']);
+    expect(lines.filter((line) => line.msg === 'payment event failed')).toEqual([]);
+
+    await proxy.restore();
+    await waitFor('USED', async () => (await rows.statuses([couponId]))[0] === 'USED', 60_000);
+    await waitFor('lag 0', async () => (await bridge.lag()) === 0, 20_000);
+    expect(dlq.messages).toEqual([]);
+  }, 120_000);
 });

@@ -43,7 +43,7 @@ export async function couponRows(url: string) {
   } = await client.query<{ id: string }>(
     `insert into coupon_policies (id, name, discount_type, discount_value, max_discount_amount,
                                   issue_type, total_quantity, per_user_limit, valid_from, valid_until)
-     values (gen_random_uuid(), 'payments', 'PERCENTAGE', 10, 5000, 'DIRECT', 100000, 1,
+     values (gen_random_uuid(), 'payments', 'PERCENTAGE', 10, 5000, 'DIRECT', 100000, 100000,
              now() - interval '1 hour', now() + interval '7 days')
      returning id`,
   );
@@ -54,7 +54,10 @@ export async function couponRows(url: string) {
       const { rows } = await client.query<{ id: string }>(
         `insert into coupons (id, policy_id, user_id, user_slot, status, issued_at, expires_at,
                               order_id, reserved_at, discount_amount, issue_job_id)
-         values (gen_random_uuid(), $1, $2, 1, 'RESERVED', now(), now() + interval '7 days', $3,
+         values (gen_random_uuid(), $1, $2,
+                 (select coalesce(max(user_slot), 0) + 1 from coupons
+                   where policy_id = $1 and user_id = $2),
+                 'RESERVED', now(), now() + interval '7 days', $3,
                  now(), 1000, gen_random_uuid()::text)
          returning id`,
         [policy?.id, userId, orderId],

@@ -9,6 +9,7 @@ import {
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.js';
 import { json, query } from '../db/sql.js';
+import { causeOf, isOutage, OutageError } from '../failures.js';
 import { paymentJobId, type UsageJobData } from '../queue/jobs.js';
 import { consumerLag, ensureTopics } from './client.js';
 import {
@@ -18,6 +19,7 @@ import {
   parsePaymentMessage,
   paymentEventRow,
 } from './payment-event.js';
+import { applySplitting } from './split-on-failure.js';
 
 export interface PaymentBridgeOptions {
   kafka: Kafka;
@@ -43,6 +45,12 @@ export interface PaymentBridgeOptions {
    * @defaultValue 5000
    */
   effectTimeoutMs?: number;
+  /**
+   * Attempts of one event that keeps failing for a reason other than an outage before it goes to
+   * the DLQ as `PROCESSING_FAILED`.
+   * @defaultValue 3
+   */
+  maxAttempts?: number;
 }
 
 export interface PaymentBridge {
@@ -61,10 +69,19 @@ const PARTITIONS = 3;
 export const PAYMENT_CHUNK_SIZE = 2000;
 const FETCH_WAIT_MS = 500;
 
+/** Why a message went to the DLQ: refused as read, or given up after its attempts. */
+export type DlqReason = PaymentMessageError | 'PROCESSING_FAILED';
+
 interface Refused {
   message: KafkaMessage;
-  code: PaymentMessageError;
+  code: DlqReason;
   reason: string;
+}
+
+interface Accepted {
+  event: PaymentEvent;
+  offset: string;
+  message: KafkaMessage;
 }
 
 interface Recorded {
@@ -80,7 +97,8 @@ interface Recorded {
  * idempotent. Partitions run concurrently, messages of one partition strictly in offset order.
  */
 export async function startPaymentBridge(options: PaymentBridgeOptions): Promise<PaymentBridge> {
-  const { kafka, orm, usageQueue, topic, logger, apply, effectTimeoutMs = 5000 } = options;
+  const { kafka, orm, usageQueue, topic, logger, apply } = options;
+  const { effectTimeoutMs = 5000, maxAttempts = 3 } = options;
   const groupId = options.groupId ?? 'coupon-payment-bridge';
   const dlqTopic = `${topic}.dlq`;
   const log = logger.child({ component: 'payment-bridge', topic, groupId });
@@ -113,12 +131,15 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
       })),
     });
     for (const { message, code, reason } of refused) {
-      log.warn({ partition, offset: message.offset, code, reason }, 'payment message sent to DLQ');
+      log.warn(
+        { partition, offset: message.offset, code, cause: reason },
+        'payment message sent to DLQ',
+      );
     }
   }
 
   /** Records the events (once per `eventId`) and enqueues a PAYMENT job per event still pending. */
-  async function record(events: { event: PaymentEvent; offset: string }[], partition: number) {
+  async function record(events: Accepted[], partition: number) {
     const rows = events.map(({ event, offset }) => paymentEventRow(event, offset));
     // Jobs for the events just inserted and for earlier copies still unapplied (a previous delivery
     // may have died between the insert and the add); none for events already applied.
@@ -154,18 +175,20 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
     );
   }
 
-  async function recordOrApply(
-    events: { event: PaymentEvent; offset: string }[],
-    partition: number,
-  ) {
+  async function recordOrApply(events: Accepted[], partition: number) {
     if (events.length === 0) return;
     if (apply) {
       try {
-        await apply({ topic, partition, events });
+        await apply({
+          topic,
+          partition,
+          events: events.map(({ event, offset }) => ({ event, offset })),
+        });
         return;
       } catch (error) {
+        if (isOutage(error)) throw error;
         log.warn(
-          { err: error, partition, events: events.length },
+          { partition, events: events.length, cause: causeOf(error) },
           'could not apply payment events; recording them for the workers',
         );
       }
@@ -173,18 +196,86 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
     await record(events, partition);
   }
 
-  async function processChunk(messages: KafkaMessage[], partition: number): Promise<void> {
-    const refused: Refused[] = [];
-    const accepted: { event: PaymentEvent; offset: string }[] = [];
-    for (const message of messages) {
-      const parsed = parsePaymentMessage(message);
-      if (parsed.ok) accepted.push({ event: parsed.event, offset: message.offset });
-      else refused.push({ message, code: parsed.code, reason: parsed.message });
+  /** Whether PostgreSQL and Redis answer now: a failure while they do not is an outage. */
+  async function dependenciesAnswer(): Promise<boolean> {
+    try {
+      await withTimeout(
+        Promise.all([orm.em.getConnection().execute('select 1'), usageQueue.count()]),
+        2000,
+      );
+      return true;
+    } catch {
+      return false;
     }
+  }
+
+  /**
+   * Applies (or records) the accepted events; a range failing for a reason other than an outage
+   * is split until the event at fault is alone, and that event goes to the DLQ after
+   * `maxAttempts`. An outage throws: the chunk is delivered again, nothing skipped.
+   */
+  async function applyAccepted(
+    accepted: Accepted[],
+    partition: number,
+    heartbeat: () => Promise<void>,
+  ) {
+    const givenUp = await applySplitting(accepted, {
+      maxAttempts,
+      effect: async (range) => {
+        await withTimeout(recordOrApply(range, partition), effectTimeoutMs);
+        await heartbeat();
+      },
+      isOutage: async (error) => isOutage(error) || !(await dependenciesAnswer()),
+      onFailure: (range, error, attempt) => {
+        const [first] = range;
+        const where =
+          range.length === 1 && first
+            ? {
+                eventId: first.event.eventId,
+                orderId: first.event.orderId,
+                offset: first.offset,
+                attempt,
+                maxAttempts,
+              }
+            : { fromOffset: first?.offset, toOffset: range.at(-1)?.offset, events: range.length };
+        log.warn(
+          { partition, ...where, cause: causeOf(error) },
+          range.length === 1
+            ? 'payment event failed'
+            : 'payment events failed; applying them in halves',
+        );
+        void heartbeat().catch(() => undefined);
+      },
+    });
     await withTimeout(
-      Promise.all([sendToDlq(refused, partition), recordOrApply(accepted, partition)]),
+      sendToDlq(
+        givenUp.map(({ item, error }) => ({
+          message: item.message,
+          code: 'PROCESSING_FAILED',
+          reason: causeOf(error),
+        })),
+        partition,
+      ),
       effectTimeoutMs,
     );
+  }
+
+  async function processChunk(
+    messages: KafkaMessage[],
+    partition: number,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    const refused: Refused[] = [];
+    const accepted: Accepted[] = [];
+    for (const message of messages) {
+      const parsed = parsePaymentMessage(message);
+      if (parsed.ok) accepted.push({ event: parsed.event, offset: message.offset, message });
+      else refused.push({ message, code: parsed.code, reason: parsed.message });
+    }
+    await Promise.all([
+      withTimeout(sendToDlq(refused, partition), effectTimeoutMs),
+      applyAccepted(accepted, partition, heartbeat),
+    ]);
   }
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
@@ -196,13 +287,15 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
       const first = chunk[0]!.offset;
       const last = chunk[chunk.length - 1]!.offset;
       try {
-        await processChunk(chunk, batch.partition);
+        await processChunk(chunk, batch.partition, heartbeat);
       } catch (error) {
+        const cause = causeOf(error);
         log.warn(
-          { err: error, partition: batch.partition, fromOffset: first, toOffset: last },
+          { partition: batch.partition, fromOffset: first, toOffset: last, cause },
           'payment events not recorded; they will be delivered again',
         );
-        throw error;
+        // kafkajs logs what it is thrown: a short line, not a statement with its parameters.
+        throw new OutageError(`payment events not recorded: ${cause}`);
       }
       resolveOffset(last);
       await commitOffsetsIfNecessary();
@@ -249,7 +342,7 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
 async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`not durable within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new OutageError(`not durable within ${ms} ms`)), ms);
   });
   try {
     return await Promise.race([work, timeout]);
