@@ -1,10 +1,12 @@
 import { couponView } from '../infra/db/rows.js';
+import { paymentCounterKey, sharedCounter } from '../infra/metrics.js';
 import { usageJobSchema } from '../infra/queue/jobs.js';
 import { applyAction } from './apply-action.js';
 import { applyPaymentEvents, type PaymentResult } from './apply-payment.js';
 import { createBatcher } from './batcher.js';
 import type { WorkerDeps } from './deps.js';
 import { parseJobData, settle } from './outcome.js';
+import { countPaymentOutcomes } from './payment-outcomes.js';
 import { startQueueWorker } from './queue-worker.js';
 
 /** Actions hold a connection each (more only queue for the pool); payments are gathered into groups. */
@@ -13,12 +15,14 @@ const USAGE_CONCURRENCY = 200;
 /** Reserve, use, release, cancel and payment events: each a locked, audited status change. */
 export function startUsageWorker(deps: WorkerDeps): { close(): Promise<void> } {
   const { env, orm, stats } = deps;
+  const outcomes = sharedCounter(deps.redis, paymentCounterKey(env.QUEUE_PREFIX), deps.logger);
   // Payment jobs commit in groups, like issuance: one transaction for every order in the group.
   const payments = createBatcher<string, PaymentResult>({
     maxSize: env.ISSUE_BATCH_MAX,
     maxWaitMs: env.ISSUE_BATCH_WAIT_MS,
     run: async (orderIds) => {
       const results = await applyPaymentEvents(orm.em.fork(), [...new Set(orderIds)], new Date());
+      countPaymentOutcomes(outcomes, results.values());
       await stats.changed([...results.values()].flatMap((r) => r.policyIds));
       return orderIds.map((id) => results.get(id) as PaymentResult);
     },
@@ -36,6 +40,9 @@ export function startUsageWorker(deps: WorkerDeps): { close(): Promise<void> } {
       if (outcome.ok) await stats.changed([outcome.value.coupon.policyId]);
       return settle(outcome, ({ coupon }) => ({ coupon: couponView(coupon) }));
     },
-    afterClose: () => payments.drain(),
+    afterClose: async () => {
+      await payments.drain();
+      await outcomes.close();
+    },
   });
 }

@@ -51,6 +51,8 @@ export interface PaymentBridgeOptions {
    * @defaultValue 3
    */
   maxAttempts?: number;
+  /** Told how many messages went to the DLQ for a reason, once they are there. */
+  countDlq?: (reason: DlqReason, n: number) => void;
 }
 
 export interface PaymentBridge {
@@ -130,6 +132,9 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
         } satisfies IHeaders,
       })),
     });
+    const byReason = new Map<DlqReason, number>();
+    for (const { code } of refused) byReason.set(code, (byReason.get(code) ?? 0) + 1);
+    for (const [reason, n] of byReason) options.countDlq?.(reason, n);
     for (const { message, code, reason } of refused) {
       log.warn(
         { partition, offset: message.offset, code, cause: reason },
