@@ -1,11 +1,12 @@
 import { couponView } from '../infra/db/rows.js';
 import { paymentCounterKey, sharedCounter } from '../infra/metrics.js';
-import { usageJobSchema } from '../infra/queue/jobs.js';
+import { paymentsOf, usageJobSchema } from '../infra/queue/jobs.js';
 import { applyAction } from './apply-action.js';
 import { applyPaymentEvents, type PaymentResult } from './apply-payment.js';
 import { createBatcher } from './batcher.js';
 import type { WorkerDeps } from './deps.js';
 import { parseJobData, settle } from './outcome.js';
+import { paymentViews } from './payment-job.js';
 import { countPaymentOutcomes } from './payment-outcomes.js';
 import { startQueueWorker } from './queue-worker.js';
 
@@ -33,8 +34,10 @@ export function startUsageWorker(deps: WorkerDeps): { close(): Promise<void> } {
     process: async (job) => {
       const data = parseJobData(usageJobSchema, job.data);
       if (data.type === 'PAYMENT') {
-        const result = await payments.submit(data.orderId);
-        return { coupon: null, payment: result.applied };
+        const events = paymentsOf(data);
+        const orderIds = [...new Set(events.map(({ orderId }) => orderId))];
+        const results = await Promise.all(orderIds.map((orderId) => payments.submit(orderId)));
+        return { payments: await paymentViews(orm.em.fork(), events, results) };
       }
       const outcome = await applyAction(orm.em.fork(), data, new Date());
       if (outcome.ok) await stats.changed([outcome.value.coupon.policyId]);

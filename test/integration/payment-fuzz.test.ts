@@ -1,21 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
 import fc from 'fast-check';
 import { type Admin, type Message, Partitioners, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/infra/kafka/client.js';
 import { startPaymentBridge } from '../../src/infra/kafka/payment-bridge.js';
-import type { UsageJobData } from '../../src/infra/queue/jobs.js';
-import { createWorkerRedis } from '../../src/infra/redis/connection.js';
-import { recordAndApplyPayments } from '../../src/workers/apply-payment.js';
 import { capturedLogger, couponRows, header, topicReader } from '../support/bridge.js';
 import { waitFor } from '../support/payments.js';
-import {
-  createTestDatabase,
-  services,
-  type TestDatabase,
-  uniqueName,
-} from '../support/services.js';
+import { services, type TestDatabase, uniqueName } from '../support/services.js';
+import { createStack, type Stack } from '../support/stack.js';
 
 const HOSTILE = 500;
 const VALID = 100;
@@ -140,17 +132,19 @@ const hostile = fc.uuid().chain((id) => hostileFor(`fuzz-${id.slice(0, 8)}`));
  */
 describe('the payment bridge under hostile messages', () => {
   const kafka = createKafka({ brokers: services().kafkaBrokers, clientId: uniqueName('test') });
-  const prefix = uniqueName('test');
-  const connection = createWorkerRedis(services().redisUrl);
   const topic = uniqueName('test.payments');
   const closers: (() => Promise<unknown>)[] = [];
+  let stack: Stack;
   let db: TestDatabase;
   let rows: Awaited<ReturnType<typeof couponRows>>;
   let admin: Admin;
   let producer: Producer;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    // The API is not used: the stack gives a database, the queues and the real usage workers.
+    stack = await createStack();
+    stack.startWorkers();
+    db = stack.db;
     rows = await couponRows(db.url);
     admin = kafka.admin();
     producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
@@ -162,27 +156,19 @@ describe('the payment bridge under hostile messages', () => {
     await producer?.disconnect();
     await admin?.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
     await admin?.disconnect();
-    const keys = await connection.keys(`${prefix}:*`);
-    if (keys.length > 0) await connection.del(...keys);
-    connection.disconnect();
     await rows?.close();
-    await db?.drop();
+    await stack?.close();
   });
 
   it(`applies ${VALID} valid events and sends ${HOSTILE} hostile messages to the DLQ`, async () => {
-    const usageQueue = new Queue<UsageJobData>(uniqueName('usage'), { connection, prefix });
-    closers.push(() => usageQueue.close());
     const { logger, lines } = capturedLogger();
     const bridge = await startPaymentBridge({
       kafka,
       orm: db.orm,
-      usageQueue,
+      usageQueue: stack.queues.usage,
       topic,
       groupId: uniqueName('test-bridge'),
       logger,
-      apply: async (chunk) => {
-        await recordAndApplyPayments(db.orm.em.fork(), chunk, new Date());
-      },
     });
     closers.push(() => bridge.close());
     const dlq = await topicReader(kafka, `${topic}.dlq`);

@@ -1,22 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
 import { type Admin, type Message, Partitioners, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrm, type Orm } from '../../src/infra/db/orm.js';
 import { createKafka } from '../../src/infra/kafka/client.js';
 import { startPaymentBridge } from '../../src/infra/kafka/payment-bridge.js';
 import type { PaymentEvent } from '../../src/infra/kafka/payment-event.js';
-import type { UsageJobData } from '../../src/infra/queue/jobs.js';
-import { createWorkerRedis } from '../../src/infra/redis/connection.js';
-import { recordAndApplyPayments } from '../../src/workers/apply-payment.js';
 import { capturedLogger, couponRows, header, topicReader } from '../support/bridge.js';
 import { waitFor } from '../support/payments.js';
-import {
-  createTestDatabase,
-  services,
-  type TestDatabase,
-  uniqueName,
-} from '../support/services.js';
+import { services, type TestDatabase, uniqueName } from '../support/services.js';
+import { createStack, type Stack } from '../support/stack.js';
 import { tcpProxy } from '../support/tcp-proxy.js';
 
 /**
@@ -26,18 +18,20 @@ import { tcpProxy } from '../support/tcp-proxy.js';
  */
 describe('the payment bridge and messages it cannot apply', () => {
   const kafka = createKafka({ brokers: services().kafkaBrokers, clientId: uniqueName('test') });
-  const prefix = uniqueName('test');
-  const connection = createWorkerRedis(services().redisUrl);
   const topics: string[] = [];
   /** What each test started, stopped after the file (newest first). */
   const closers: (() => Promise<unknown>)[] = [];
+  let stack: Stack;
   let db: TestDatabase;
   let rows: Awaited<ReturnType<typeof couponRows>>;
   let admin: Admin;
   let producer: Producer;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    // The API is not used: the stack gives a database, the queues and the real usage workers.
+    stack = await createStack();
+    stack.startWorkers();
+    db = stack.db;
     rows = await couponRows(db.url);
     admin = kafka.admin();
     producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
@@ -49,30 +43,22 @@ describe('the payment bridge and messages it cannot apply', () => {
     await producer?.disconnect();
     if (topics.length > 0) await admin?.deleteTopics({ topics }).catch(() => undefined);
     await admin?.disconnect();
-    const keys = await connection.keys(`${prefix}:*`);
-    if (keys.length > 0) await connection.del(...keys);
-    connection.disconnect();
     await rows?.close();
-    await db?.drop();
+    await stack?.close();
   });
 
   /** A bridge on a fresh topic that records and applies each chunk itself, as the service runs it. */
   async function bridgeOnFreshTopic(orm: Orm = db.orm) {
     const topic = uniqueName('test.payments');
     topics.push(topic, `${topic}.dlq`);
-    const usageQueue = new Queue<UsageJobData>(uniqueName('usage'), { connection, prefix });
-    closers.push(() => usageQueue.close());
     const { logger, lines } = capturedLogger();
     const bridge = await startPaymentBridge({
       kafka,
       orm,
-      usageQueue,
+      usageQueue: stack.queues.usage,
       topic,
       groupId: uniqueName('test-bridge'),
       logger,
-      apply: async (chunk) => {
-        await recordAndApplyPayments(orm.em.fork(), chunk, new Date());
-      },
     });
     closers.push(() => bridge.close());
     const dlq = await topicReader(kafka, `${topic}.dlq`);
@@ -164,8 +150,11 @@ describe('the payment bridge and messages it cannot apply', () => {
 
     await waitFor('the poisoned event in the DLQ', async () => dlq.messages.length >= 1, 30_000);
     await waitFor('lag 0', async () => (await bridge.lag()) === 0, 20_000);
-    expect(await rows.statuses(couponIds)).toEqual(
-      events.map((_, i) => (i === 7 ? 'RESERVED' : 'USED')),
+    const expected = events.map((_, i) => (i === 7 ? 'RESERVED' : 'USED'));
+    await waitFor(
+      'the neighbours applied',
+      async () => JSON.stringify(await rows.statuses(couponIds)) === JSON.stringify(expected),
+      20_000,
     );
     expect(dlq.messages).toHaveLength(1);
     const [dead] = dlq.messages;

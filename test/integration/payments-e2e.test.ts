@@ -1,5 +1,6 @@
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { paymentJobId } from '../../src/infra/queue/jobs.js';
 import { eachStoredMessageOnce } from '../support/kafka-reader.js';
 import { scrape } from '../support/metrics.js';
 import {
@@ -87,6 +88,26 @@ describe('payments end to end on the real Kafka broker', () => {
     const completed = paymentMessage('PAYMENT_COMPLETED', 'order-p1');
     await sendPayments(producer, topics.payments, [completed]);
     await waitFor('USED', async () => (await statusOf(id)) === 'USED');
+    // The event travelled as a PAYMENT job on the usage queue (bull-board lists it there); alone
+    // in its chunk, its job's id is the event's.
+    const { eventId } = JSON.parse(completed.value);
+    const jobId = paymentJobId(eventId);
+    await waitFor('the job to complete', async () => {
+      const res = await stack.request('GET', `/v1/jobs/${jobId}`, ADMIN);
+      return res.status === 200 && res.body.state === 'completed';
+    });
+    const job = await stack.request('GET', `/v1/jobs/${jobId}`, ADMIN);
+    expect(job.body).toMatchObject({ jobId, type: 'PAYMENT', state: 'completed' });
+    expect(job.body.result).toEqual({
+      payments: [
+        {
+          eventId,
+          orderId: 'order-p1',
+          outcome: 'COUPON_USED',
+          coupon: expect.objectContaining({ id, status: 'USED', orderId: 'order-p1' }),
+        },
+      ],
+    });
 
     await sendPayments(producer, topics.payments, [completed]);
     await settledLag();
