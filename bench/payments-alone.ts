@@ -1,7 +1,8 @@
 /**
  * The payment path's CPU cost per event, without Kafka and without the outbox relay: 10,000
- * reserved coupons, one PAYMENT_COMPLETED event each, handed to `recordAndApplyPayments` in the
- * bridge's chunks, first one chunk at a time, then three partitions at once (as the bridge runs).
+ * reserved coupons, one PAYMENT_COMPLETED event each, in the bridge's chunks, each recorded as
+ * pending (`recordPendingPayments`, the bridge's statement) and applied (`applyPaymentEvents`, the
+ * usage worker's transaction) — first one chunk at a time, then three partitions at once.
  * Prints the elapsed time and the CPU of PostgreSQL's backends (read from /proc, so PostgreSQL must
  * run on this machine) and of this Node process, per event. Scenario 5 of `npm run bench` measures
  * the whole path against Kafka; this says what the database work alone costs.
@@ -12,9 +13,10 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { createOrm, migrate } from '../src/infra/db/orm.js';
+import { recordPendingPayments } from '../src/infra/db/payment-events.js';
 import { PAYMENT_CHUNK_SIZE } from '../src/infra/kafka/payment-bridge.js';
 import type { PaymentChunk } from '../src/infra/kafka/payment-event.js';
-import { recordAndApplyPayments } from '../src/workers/apply-payment.js';
+import { applyPaymentEvents } from '../src/workers/apply-payment.js';
 import { log, PG_URL } from './lib/context.js';
 import { round } from './lib/cpu.js';
 import { completedPayment } from './lib/payment-event.js';
@@ -105,7 +107,9 @@ try {
     await Promise.all(
       Array.from({ length: lanes }, async (_, lane) => {
         for (const chunk of chunks.filter((c) => c.partition === lane)) {
-          await recordAndApplyPayments(orm.em.fork(), chunk, new Date());
+          const pending = await recordPendingPayments(orm.em.fork(), chunk);
+          const orderIds = [...new Set(pending.map(({ orderId }) => orderId))];
+          await applyPaymentEvents(orm.em.fork(), orderIds, new Date());
         }
       }),
     );

@@ -81,7 +81,9 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
   if (roles.has('bridge')) {
     const { startOutboxRelay } = await import('./infra/kafka/outbox-relay.js');
     const { startPaymentBridge } = await import('./infra/kafka/payment-bridge.js');
-    const { recordAndApplyPayments } = await import('./workers/apply-payment.js');
+    const { dlqCounterKey, sharedCounter } = await import('./infra/metrics.js');
+    const dlq = sharedCounter(redis, dlqCounterKey(env.QUEUE_PREFIX), logger);
+    closers.push(() => dlq.close());
     // Neither waits for Kafka: a Kafka outage delays events and loses none, and the other roles of
     // this process keep serving meanwhile.
     const relay = startOutboxRelay({ orm, kafka, topic: env.KAFKA_COUPON_EVENTS_TOPIC, logger });
@@ -92,16 +94,10 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
         kafka,
         orm,
         usageQueue: queues.usage,
-        // The bridge applies what it records; the usage workers take over only if that fails.
-        apply: async (chunk) => {
-          const { results } = await recordAndApplyPayments(orm.em.fork(), chunk, new Date(), {
-            logger,
-          });
-          await stats.changed([...results.values()].flatMap((r) => r.policyIds));
-        },
         topic: env.KAFKA_PAYMENT_TOPIC,
         groupId: env.KAFKA_CONSUMER_GROUP,
         logger,
+        countDlq: (reason, n) => dlq.add(reason, n),
       }),
     );
     closers.push(() => bridge.close());

@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { paymentServiceCallsKey, paymentServiceCircuitKey } from './payment-service.js';
 
@@ -23,6 +24,67 @@ export async function countFinishedJobs(
       redis.hincrby(jobCounterKey(prefix), `${queue}|${outcome}`, n),
     ),
   );
+}
+
+/** Payment events applied, by `type|outcome`, counted by whichever process applied them. */
+export const paymentCounterKey = (prefix: string) => `${prefix}:metrics:payments`;
+/** Kafka messages sent to a DLQ, by reason (`x-error-code`). */
+export const dlqCounterKey = (prefix: string) => `${prefix}:metrics:dlq`;
+
+/** A fleet-wide counter kept in a Redis hash, one field per label set. */
+export interface SharedCounter {
+  add(field: string, n?: number): void;
+  /** Writes what is still pending. */
+  close(): Promise<void>;
+}
+
+/**
+ * Counts into a Redis hash every 200 ms rather than once per event, and never fails the work it
+ * counts: counts that cannot be written are kept for the next flush.
+ */
+export function sharedCounter(redis: Redis, key: string, logger: Logger): SharedCounter {
+  let pending = new Map<string, number>();
+  const flush = async () => {
+    if (pending.size === 0) return;
+    const counts = pending;
+    pending = new Map();
+    try {
+      await Promise.all([...counts].map(([field, n]) => redis.hincrby(key, field, n)));
+    } catch (error) {
+      for (const [field, n] of counts) pending.set(field, (pending.get(field) ?? 0) + n);
+      logger.warn({ key, err: error }, 'could not write counters; kept for the next attempt');
+    }
+  };
+  const timer = setInterval(() => void flush(), 200);
+  timer.unref();
+  return {
+    add(field, n = 1) {
+      pending.set(field, (pending.get(field) ?? 0) + n);
+    },
+    async close() {
+      clearInterval(timer);
+      await flush();
+    },
+  };
+}
+
+/** Sets a metric's samples from a Redis hash whose fields are its label values joined by `|`. */
+async function fromHash<L extends string>(
+  metric: { reset(): void; inc(labels: Partial<Record<L, string>>, value: number): void },
+  redis: Redis,
+  key: string,
+  labels: readonly L[],
+) {
+  const counts = await redis.hgetall(key);
+  metric.reset();
+  for (const [field, value] of Object.entries(counts)) {
+    const parts = field.split('|');
+    const set = Object.fromEntries(labels.map((label, i) => [label, parts[i] ?? ''])) as Record<
+      L,
+      string
+    >;
+    metric.inc(set, Number(value));
+  }
 }
 
 export interface MetricsSources {
@@ -60,12 +122,10 @@ export function createMetrics(sources: MetricsSources) {
     labelNames: ['queue', 'outcome'] as const,
     registers: [registry],
     async collect() {
-      const counts = await sources.redis.hgetall(jobCounterKey(sources.prefix));
-      this.reset();
-      for (const [field, value] of Object.entries(counts)) {
-        const [queue = '', outcome = ''] = field.split('|');
-        this.inc({ queue, outcome }, Number(value));
-      }
+      await fromHash(this, sources.redis, jobCounterKey(sources.prefix), [
+        'queue',
+        'outcome',
+      ] as const);
     },
   });
   new Gauge({
@@ -97,15 +157,15 @@ export function createMetrics(sources: MetricsSources) {
       this.set(await sources.consumerLag().catch(() => -1));
     },
   });
-  new Gauge({
+  new Counter({
     name: 'coupon_payment_service_requests_total',
     help: 'Calls of the scheduler processes to the payment service, by outcome (the status answered, NOT_FOUND, TIMEOUT, ERROR, CIRCUIT_OPEN)',
     labelNames: ['outcome'] as const,
     registers: [registry],
     async collect() {
-      this.reset();
-      const counts = await sources.redis.hgetall(paymentServiceCallsKey(sources.prefix));
-      for (const [outcome, value] of Object.entries(counts)) this.set({ outcome }, Number(value));
+      await fromHash(this, sources.redis, paymentServiceCallsKey(sources.prefix), [
+        'outcome',
+      ] as const);
     },
   });
   new Gauge({
@@ -115,6 +175,27 @@ export function createMetrics(sources: MetricsSources) {
     async collect() {
       const state = await sources.redis.get(paymentServiceCircuitKey(sources.prefix));
       this.set(state === null ? 0 : Number(state));
+      },
+    });
+  new Counter({
+    name: 'coupon_payment_events_total',
+    help: 'Payment events applied, by event type and outcome (COUPON_USED, NO_COUPON, ...), all processes',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [registry],
+    async collect() {
+      await fromHash(this, sources.redis, paymentCounterKey(sources.prefix), [
+        'type',
+        'outcome',
+      ] as const);
+    },
+  });
+  new Counter({
+    name: 'coupon_kafka_dlq_total',
+    help: 'Kafka messages sent to a DLQ, by reason (the x-error-code header), all processes',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+    async collect() {
+      await fromHash(this, sources.redis, dlqCounterKey(sources.prefix), ['reason'] as const);
     },
   });
   return {

@@ -8,16 +8,12 @@ import {
   type TimedOutReservation,
 } from '../domain/index.js';
 import {
-  assertAllChanged,
-  CHANGES_CTE,
   type Change,
-  changeParams,
   type LockedCoupon,
   lockOrderCoupons,
   saveChanges,
 } from '../infra/db/coupon-changes.js';
 import { inTransaction, json, pgArray, query } from '../infra/db/sql.js';
-import { type PaymentChunk, paymentEventRow } from '../infra/kafka/payment-event.js';
 
 const ACTOR = 'system:payment';
 
@@ -179,103 +175,4 @@ function markApplied(
       where e.order_id = any(?::text[]) and e.applied_at is null and e.event_id = x.id`,
     [now, json(outcomes), pgArray(orderIds)],
   );
-}
-
-/**
- * The bridge's path: records a chunk of one partition's events and applies them in ONE transaction,
- * so each event is written once, already applied. Before the chunk's own events, each order's events
- * recorded earlier and still pending (a delivery whose apply failed and went to the workers) are
- * applied, in (partition, offset) order, with their rows locked as a worker would lock them. Events
- * recorded before (a redelivery) are not applied again.
- *
- * An event is applied only by the transaction that inserts its row or that locks it pending: should
- * another process insert one of these events meanwhile (two bridges during a rebalance), the insert
- * here finds it and the whole transaction rolls back, and the caller hands the chunk to the ordinary
- * record-then-apply path.
- */
-export async function recordAndApplyPayments(
-  em: EntityManager,
-  chunk: PaymentChunk,
-  now: Date,
-  options: PaymentOptions = {},
-): Promise<{ results: Map<string, PaymentResult>; recorded: number }> {
-  const seen = new Set<string>();
-  const incoming = chunk.events.filter(
-    ({ event }) => !seen.has(event.eventId) && seen.add(event.eventId),
-  );
-  const orderIds = [...new Set(incoming.map(({ event }) => event.orderId))];
-  const { taken, ...done } = await inTransaction(em, async (tx) => {
-    // Rows already there: this chunk's events recorded before (applied or not), and older pending
-    // events of these orders. Locked, so no worker applies them meanwhile.
-    const known = await query<PendingEvent & { orderId: string; applied: boolean }>(
-      tx,
-      `select event_id::text as "eventId", event_type as type, order_id as "orderId",
-              user_id as "userId", applied_at is not null as applied
-         from payment_events
-        where (order_id = any(?::text[]) and applied_at is null) or event_id = any(?::uuid[])
-        order by order_id, kafka_partition, kafka_offset
-          for update`,
-      [pgArray(orderIds), pgArray(incoming.map(({ event }) => event.eventId))],
-    );
-    const knownIds = new Set(known.map((row) => row.eventId));
-    const fresh = incoming.filter(({ event }) => !knownIds.has(event.eventId));
-    const pending = [
-      ...known.filter((row) => !row.applied),
-      ...fresh.map(({ event }) => ({
-        eventId: event.eventId,
-        type: event.type,
-        orderId: event.orderId,
-        userId: event.userId,
-      })),
-    ];
-    const coupons = pending.length === 0 ? [] : await lockOrderCoupons(tx, orderIds);
-    const { results, rounds, outcomes, taken } = decideAll(pending, coupons, orderIds, now);
-    const outcomeOf = new Map(outcomes.map(({ id, outcome }) => [id, outcome]));
-    const older = outcomes.filter(({ id }) => knownIds.has(id));
-    // Usually every coupon changes once: one statement writes the chunk.
-    const [first = [], ...later] = rounds;
-    const [row] = await query<{ changed: number; recorded: number }>(
-      tx,
-      `with ${CHANGES_CTE}, recorded as (
-         insert into payment_events (event_id, order_id, event_type, user_id, amount, occurred_at,
-                                     topic, kafka_partition, kafka_offset, applied_at, outcome)
-         select r.event_id, r.order_id, r.event_type, r.user_id, r.amount, r.occurred_at, ?, ?,
-                r.kafka_offset, ?, r.outcome
-           from jsonb_to_recordset(?::jsonb) as r(
-             event_id uuid, order_id text, event_type text, user_id text, amount bigint,
-             occurred_at timestamptz, kafka_offset bigint, outcome text)
-          order by r.kafka_offset
-         on conflict (event_id) do nothing
-         returning 1
-       ), applied as (
-         update payment_events e set applied_at = ?, outcome = o.outcome
-           from jsonb_to_recordset(?::jsonb) as o(id uuid, outcome text)
-          where e.event_id = o.id and e.applied_at is null
-       )
-       select (select count(*) from changed)::int as changed,
-              (select count(*) from recorded)::int as recorded`,
-      [
-        ...changeParams(first, now),
-        chunk.topic,
-        chunk.partition,
-        now,
-        json(
-          fresh.map(({ event, offset }) => ({
-            ...paymentEventRow(event, offset),
-            outcome: outcomeOf.get(event.eventId),
-          })),
-        ),
-        now,
-        json(older),
-      ],
-    );
-    assertAllChanged(row?.changed, first.length);
-    if (row?.recorded !== fresh.length) {
-      throw new Error('payment events were recorded concurrently; the transaction is rolled back');
-    }
-    for (const round of later) await saveChanges(tx, round, now);
-    return { results, recorded: fresh.length, taken };
-  });
-  reportTaken(options, taken);
-  return done;
 }

@@ -1,11 +1,14 @@
 import { couponView } from '../infra/db/rows.js';
-import { usageJobSchema } from '../infra/queue/jobs.js';
 import { afterCommit } from './after-commit.js';
+import { paymentCounterKey, sharedCounter } from '../infra/metrics.js';
+import { paymentsOf, usageJobSchema } from '../infra/queue/jobs.js';
 import { applyAction } from './apply-action.js';
 import { applyPaymentEvents, type PaymentResult } from './apply-payment.js';
 import { createBatcher } from './batcher.js';
 import type { WorkerDeps } from './deps.js';
 import { parseJobData, settle } from './outcome.js';
+import { paymentViews } from './payment-job.js';
+import { countPaymentOutcomes } from './payment-outcomes.js';
 import { startQueueWorker } from './queue-worker.js';
 
 /** Actions hold a connection each (more only queue for the pool); payments are gathered into groups. */
@@ -14,6 +17,7 @@ const USAGE_CONCURRENCY = 200;
 /** Reserve, use, release, cancel and payment events: each a locked, audited status change. */
 export function startUsageWorker(deps: WorkerDeps): { close(): Promise<void> } {
   const { env, logger, orm, stats } = deps;
+  const outcomes = sharedCounter(deps.redis, paymentCounterKey(env.QUEUE_PREFIX), logger);
   // Payment jobs commit in groups, like issuance: one transaction for every order in the group.
   const payments = createBatcher<string, PaymentResult>({
     maxSize: env.ISSUE_BATCH_MAX,
@@ -22,6 +26,7 @@ export function startUsageWorker(deps: WorkerDeps): { close(): Promise<void> } {
       const results = await applyPaymentEvents(orm.em.fork(), [...new Set(orderIds)], new Date(), {
         logger,
       });
+      countPaymentOutcomes(outcomes, results.values());
       await afterCommit(logger, 'statistics', () =>
         stats.changed([...results.values()].flatMap((r) => r.policyIds)),
       );
@@ -34,8 +39,10 @@ export function startUsageWorker(deps: WorkerDeps): { close(): Promise<void> } {
     process: async (job) => {
       const data = parseJobData(usageJobSchema, job.data);
       if (data.type === 'PAYMENT') {
-        const result = await payments.submit(data.orderId);
-        return { coupon: null, payment: result.applied };
+        const events = paymentsOf(data);
+        const orderIds = [...new Set(events.map(({ orderId }) => orderId))];
+        const results = await Promise.all(orderIds.map((orderId) => payments.submit(orderId)));
+        return { payments: await paymentViews(orm.em.fork(), events, results) };
       }
       const outcome = await applyAction(orm.em.fork(), data, new Date(), {
         reservationTtlMs: env.RESERVATION_TTL_MS,
@@ -47,6 +54,9 @@ export function startUsageWorker(deps: WorkerDeps): { close(): Promise<void> } {
       }
       return settle(outcome, ({ coupon }) => ({ coupon: couponView(coupon) }));
     },
-    afterClose: () => payments.drain(),
+    afterClose: async () => {
+      await payments.drain();
+      await outcomes.close();
+    },
   });
 }

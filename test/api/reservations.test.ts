@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordAndApplyPayments } from '../../src/workers/apply-payment.js';
 import { expireCoupons } from '../../src/workers/expire-coupons.js';
+import { recordAndApply } from '../support/payments.js';
 import { ADMIN, createStack, policyBody, type Stack, settledJob, user } from '../support/stack.js';
 
 type As = [string, 'admin' | 'user'];
@@ -51,7 +51,7 @@ describe('GET /v1/coupons/:couponId/reservations', () => {
     });
     expect(swept.released).toBe(1);
     await act(id, 'reserve', { orderId: 'order-paid', orderAmount: 40000 }, owner);
-    await recordAndApplyPayments(
+    await recordAndApply(
       stack.db.orm.em.fork(),
       {
         topic: 'payments',

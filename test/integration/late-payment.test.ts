@@ -5,8 +5,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PaymentEvent } from '../../src/infra/kafka/payment-event.js';
 import { applyAction } from '../../src/workers/apply-action.js';
-import { applyPaymentEvents, recordAndApplyPayments } from '../../src/workers/apply-payment.js';
+import { applyPaymentEvents } from '../../src/workers/apply-payment.js';
 import { expireCoupons } from '../../src/workers/expire-coupons.js';
+import { recordAndApply } from '../support/payments.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 
 const TTL = 15 * 60_000;
@@ -87,7 +88,7 @@ describe('late completion: PAYMENT_COMPLETED after the reservation timed out', (
   });
 
   const pay = (events: PaymentEvent[], logger?: pino.Logger) =>
-    recordAndApplyPayments(
+    recordAndApply(
       db.orm.em.fork(),
       {
         topic: 'payments',

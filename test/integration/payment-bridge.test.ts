@@ -6,10 +6,14 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/infra/kafka/client.js';
 import { type PaymentBridge, startPaymentBridge } from '../../src/infra/kafka/payment-bridge.js';
-import type { PaymentChunk, PaymentEvent } from '../../src/infra/kafka/payment-event.js';
-import { paymentJobId, type UsageJobData } from '../../src/infra/queue/jobs.js';
+import type { PaymentEvent } from '../../src/infra/kafka/payment-event.js';
+import {
+  paymentChunkJobId,
+  paymentJobId,
+  paymentsOf,
+  type UsageJobData,
+} from '../../src/infra/queue/jobs.js';
 import { createWorkerRedis } from '../../src/infra/redis/connection.js';
-import { recordAndApplyPayments } from '../../src/workers/apply-payment.js';
 import { eachStoredMessageOnce } from '../support/kafka-reader.js';
 import {
   createTestDatabase,
@@ -105,11 +109,7 @@ describe('the payment bridge: Kafka → payment_events + usage queue', () => {
     const usageQueue = new Queue<UsageJobData>(uniqueName('usage'), { connection, prefix });
     queues.push(usageQueue);
     const { logger, lines } = capturedLogger();
-    const start = (
-      q = usageQueue,
-      effectTimeoutMs?: number,
-      apply?: (chunk: PaymentChunk) => Promise<void>,
-    ) =>
+    const start = (q = usageQueue, effectTimeoutMs?: number) =>
       startPaymentBridge({
         kafka,
         orm: db.orm,
@@ -118,9 +118,17 @@ describe('the payment bridge: Kafka → payment_events + usage queue', () => {
         groupId,
         logger,
         effectTimeoutMs,
-        apply,
       });
     return { topic, groupId, usageQueue, lines, start };
+  }
+
+  /** Every PAYMENT job waiting on the queue, with the events it carries. */
+  async function queuedJobs(queue: Queue<UsageJobData>) {
+    const jobs = await queue.getJobs(['waiting', 'delayed', 'active']);
+    return jobs.map((job) => {
+      if (job.data.type !== 'PAYMENT') throw new Error(`not a payment job: ${job.id}`);
+      return { id: job.id, data: job.data, events: paymentsOf(job.data) };
+    });
   }
 
   async function send(topic: string, messages: { key: string; value: string }[]) {
@@ -170,15 +178,19 @@ describe('the payment bridge: Kafka → payment_events + usage queue', () => {
           topic,
         });
         expect(new Date(row?.occurred_at ?? 0).toISOString()).toBe(event.occurredAt);
-        const job = await usageQueue.getJob(paymentJobId(event.eventId));
-        expect(job?.data).toEqual({
-          type: 'PAYMENT',
-          actor: 'system:payment',
-          eventId: event.eventId,
-          orderId: event.orderId,
-        });
       }
-      expect(await usageQueue.count()).toBe(events.length);
+      // Each event is in a PAYMENT job (one per chunk of a partition), once, and each job's id is
+      // derived from its events.
+      const jobs = await queuedJobs(usageQueue);
+      for (const job of jobs) {
+        expect(job.data).toEqual({ type: 'PAYMENT', actor: 'system:payment', events: job.events });
+        expect(job.id).toBe(paymentChunkJobId(job.events.map((e) => e.eventId)));
+      }
+      const queued = jobs.flatMap((job) => job.events);
+      expect(queued).toHaveLength(events.length);
+      expect(new Set(queued.map((e) => JSON.stringify(e)))).toEqual(
+        new Set(events.map((e) => JSON.stringify({ eventId: e.eventId, orderId: e.orderId }))),
+      );
 
       const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
       const ends = await admin.fetchTopicOffsets(topic);
@@ -193,60 +205,28 @@ describe('the payment bridge: Kafka → payment_events + usage queue', () => {
     }
   });
 
-  it('with `apply`, records and applies each chunk itself and enqueues nothing', async () => {
+  it("puts a partition's chunk into one PAYMENT job, in offset order", async () => {
     const { topic, usageQueue, start } = setup();
-    const applied: string[][] = [];
-    const bridge = await start(usageQueue, undefined, async (chunk) => {
-      applied.push(chunk.events.map(({ event }) => event.orderId));
-      await recordAndApplyPayments(db.orm.em.fork(), chunk, new Date());
-    });
+    const orderId = `order-${randomUUID().slice(0, 8)}`;
+    const events = Array.from({ length: 5 }, (_, i) =>
+      paymentEvent({ orderId, type: i % 2 ? 'PAYMENT_CANCELLED' : 'PAYMENT_COMPLETED' }),
+    );
+    // Sent before the bridge starts, so its first fetch holds all five: one chunk.
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await send(topic, events.map(asMessage));
+    const bridge = await start();
     try {
-      const events = Array.from({ length: 5 }, () => paymentEvent());
-      await send(topic, events.map(asMessage));
       await settled(bridge, topic, events.length);
-      // Every event reaches `apply`; one may reach it twice (a chunk whose offset commit met a
-      // rebalance of the fresh group is delivered again: at least once), and the rows below show
-      // each recorded and applied once all the same.
-      expect(new Set(applied.flat())).toEqual(new Set(events.map((e) => e.orderId)));
-      const rows = await db.orm.em
-        .fork()
-        .execute<{ outcome: string; applied: boolean }[]>(
-          'select outcome, applied_at is not null as applied from payment_events where topic = ?',
-          [topic],
-        );
-      // No coupon is reserved for these orders: acknowledged, nothing changed.
-      expect(rows).toEqual(events.map(() => ({ outcome: 'NO_COUPON', applied: true })));
-      expect(await usageQueue.count()).toBe(0);
+      const jobs = await queuedJobs(usageQueue);
+      expect(jobs).toHaveLength(1);
+      expect(jobs[0]?.events).toEqual(events.map((e) => ({ eventId: e.eventId, orderId })));
+      expect(jobs[0]?.id).toBe(paymentChunkJobId(events.map((e) => e.eventId)));
     } finally {
       await bridge.close();
     }
   });
 
-  it('hands recorded events to the workers as jobs when applying them fails', async () => {
-    const { topic, usageQueue, lines, start } = setup();
-    const bridge = await start(usageQueue, undefined, async () => {
-      throw new Error('database glitch');
-    });
-    try {
-      const events = Array.from({ length: 3 }, () => paymentEvent());
-      await send(topic, events.map(asMessage));
-      await settled(bridge, topic, events.length);
-      expect(await usageQueue.count()).toBe(events.length);
-      for (const event of events) {
-        expect((await usageQueue.getJob(paymentJobId(event.eventId)))?.data).toMatchObject({
-          type: 'PAYMENT',
-          orderId: event.orderId,
-        });
-      }
-      expect(
-        lines.some((line) => String(line.msg).includes('recording them for the workers')),
-      ).toBe(true);
-    } finally {
-      await bridge.close();
-    }
-  });
-
-  it('applies the same eventId once: one row, one job', async () => {
+  it('records the same eventId once: one row', async () => {
     const { topic, usageQueue, start } = setup();
     const bridge = await start();
     try {
@@ -257,8 +237,14 @@ describe('the payment bridge: Kafka → payment_events + usage queue', () => {
       await send(topic, [asMessage(other)]);
       const rows = await settled(bridge, topic, 2);
       expect(rows.map((r) => r.event_id)).toEqual([event.eventId, other.eventId]);
-      expect(await usageQueue.count()).toBe(2);
-      expect((await usageQueue.getJob(paymentJobId(event.eventId)))?.data.type).toBe('PAYMENT');
+      // A copy of a pending event may ride again in a later chunk's job (the worker applies it
+      // once, by its row); the copies delivered alone added no job of their own.
+      const jobs = await queuedJobs(usageQueue);
+      const queued = jobs.flatMap((job) => job.events.map((e) => e.eventId));
+      expect(new Set(queued)).toEqual(new Set([event.eventId, other.eventId]));
+      for (const job of jobs) {
+        expect(new Set(job.events.map((e) => e.eventId)).size).toBe(job.events.length);
+      }
     } finally {
       await bridge.close();
     }
@@ -374,7 +360,9 @@ describe('the payment bridge: Kafka → payment_events + usage queue', () => {
       await settled(bridge, topic, count);
       const ms = Math.round(performance.now() - started);
       console.log(`payment bridge: ${count} events recorded and committed in ${ms} ms`);
-      expect(await usageQueue.count()).toBe(count);
+      const queued = (await queuedJobs(usageQueue)).flatMap((job) => job.events);
+      expect(new Set(queued.map((e) => e.eventId))).toEqual(new Set(events.map((e) => e.eventId)));
+      expect(queued).toHaveLength(count);
     } finally {
       await bridge.close();
     }
@@ -399,6 +387,16 @@ describe('the payment bridge: Kafka → payment_events + usage queue', () => {
       // The row is written before the job is added; the offset is not committed.
       expect((await rowsOf(topic)).map((r) => r.event_id)).toEqual([event.eventId]);
       expect(await broken.lag()).toBe(1);
+      // An outage is retried however often it fails: more deliveries than an event has attempts,
+      // and nothing is given up to the DLQ.
+      await until('four failed deliveries', async () => {
+        const failed = lines.filter((l) => String(l.msg).startsWith('payment events not recorded'));
+        return failed.length >= 4;
+      });
+      expect(lines.filter((l) => l.msg === 'payment event failed')).toEqual([]);
+      expect(await broken.lag()).toBe(1);
+      const dlqEnds = await admin.fetchTopicOffsets(`${topic}.dlq`);
+      expect(dlqEnds.map((p) => p.high)).toEqual(dlqEnds.map(() => '0'));
       await broken.close();
       broken = undefined;
 
@@ -406,7 +404,12 @@ describe('the payment bridge: Kafka → payment_events + usage queue', () => {
       try {
         await settled(healthy, topic, 1);
         const job = await usageQueue.getJob(paymentJobId(event.eventId));
-        expect(job?.data).toMatchObject({ type: 'PAYMENT', eventId: event.eventId });
+        expect(job?.data.type).toBe('PAYMENT');
+        if (job?.data.type === 'PAYMENT') {
+          expect(paymentsOf(job.data)).toEqual([
+            { eventId: event.eventId, orderId: event.orderId },
+          ]);
+        }
       } finally {
         await healthy.close();
       }

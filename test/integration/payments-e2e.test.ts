@@ -1,6 +1,8 @@
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { paymentJobId } from '../../src/infra/queue/jobs.js';
 import { eachStoredMessageOnce } from '../support/kafka-reader.js';
+import { scrape } from '../support/metrics.js';
 import {
   groupLag,
   paymentMessage,
@@ -86,6 +88,26 @@ describe('payments end to end on the real Kafka broker', () => {
     const completed = paymentMessage('PAYMENT_COMPLETED', 'order-p1', 'p1');
     await sendPayments(producer, topics.payments, [completed]);
     await waitFor('USED', async () => (await statusOf(id)) === 'USED');
+    // The event travelled as a PAYMENT job on the usage queue (bull-board lists it there); alone
+    // in its chunk, its job's id is the event's.
+    const { eventId } = JSON.parse(completed.value);
+    const jobId = paymentJobId(eventId);
+    await waitFor('the job to complete', async () => {
+      const res = await stack.request('GET', `/v1/jobs/${jobId}`, ADMIN);
+      return res.status === 200 && res.body.state === 'completed';
+    });
+    const job = await stack.request('GET', `/v1/jobs/${jobId}`, ADMIN);
+    expect(job.body).toMatchObject({ jobId, type: 'PAYMENT', state: 'completed' });
+    expect(job.body.result).toEqual({
+      payments: [
+        {
+          eventId,
+          orderId: 'order-p1',
+          outcome: 'COUPON_USED',
+          coupon: expect.objectContaining({ id, status: 'USED', orderId: 'order-p1' }),
+        },
+      ],
+    });
 
     await sendPayments(producer, topics.payments, [completed]);
     await settledLag();
@@ -239,5 +261,46 @@ describe('payments end to end on the real Kafka broker', () => {
     } finally {
       await consumer.disconnect();
     }
+  });
+
+  it('counts applied events by type and outcome, and DLQ messages by reason, on /metrics', async () => {
+    const used = 'coupon_payment_events_total{type="PAYMENT_COMPLETED",outcome="COUPON_USED"}';
+    const noCoupon = 'coupon_payment_events_total{type="PAYMENT_FAILED",outcome="NO_COUPON"}';
+    const invalid = 'coupon_kafka_dlq_total{reason="INVALID_EVENT"}';
+    const mismatch = 'coupon_kafka_dlq_total{reason="KEY_MISMATCH"}';
+    const before = await scrape(stack.app);
+    expect(before.types.get('coupon_payment_events_total')).toBe('counter');
+    expect(before.types.get('coupon_kafka_dlq_total')).toBe('counter');
+
+    const id = await reservedCoupon(stack, policyId, 'metrics', 'order-metrics');
+    const event = (type: string, orderId: string) => ({
+      eventId: crypto.randomUUID(),
+      type,
+      orderId,
+      userId: 'metrics',
+      amount: 30000,
+      occurredAt: new Date().toISOString(),
+    });
+    const nul = event('PAYMENT_COMPLETED', 'order\u0000metrics');
+    await sendPayments(producer, topics.payments, [
+      { key: nul.orderId, value: JSON.stringify(nul) },
+      { key: 'order-metrics', value: JSON.stringify(event('PAYMENT_FAILED', 'order-other')) },
+      { key: 'order-nobody', value: JSON.stringify(event('PAYMENT_FAILED', 'order-nobody')) },
+      { key: 'order-metrics', value: JSON.stringify(event('PAYMENT_COMPLETED', 'order-metrics')) },
+    ]);
+    await waitFor('USED', async () => (await statusOf(id)) === 'USED');
+    await settledLag();
+    const delta = async (name: string) =>
+      ((await scrape(stack.app)).samples.get(name) ?? 0) - (before.samples.get(name) ?? 0);
+    // Counts reach Redis within a flush interval of the work.
+    await waitFor(
+      'the counts',
+      async () => (await delta(used)) >= 1 && (await delta(mismatch)) >= 1,
+      20_000,
+    );
+    expect(await delta(used)).toBe(1);
+    expect(await delta(noCoupon)).toBe(1);
+    expect(await delta(invalid)).toBe(1);
+    expect(await delta(mismatch)).toBe(1);
   });
 });

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordPendingPayments } from '../../src/infra/db/payment-events.js';
 import type { PaymentChunk, PaymentEvent } from '../../src/infra/kafka/payment-event.js';
-import { applyPaymentEvents, recordAndApplyPayments } from '../../src/workers/apply-payment.js';
+import { applyPaymentEvents } from '../../src/workers/apply-payment.js';
 import { waitFor } from '../support/payments.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 
 type Type = PaymentEvent['type'];
 
-describe('recordAndApplyPayments (the bridge records and applies a chunk in one transaction)', () => {
+describe('recording a chunk as pending (the bridge) and applying its orders (the usage worker)', () => {
   let db: TestDatabase;
   let client: pg.Client;
   let policyId: string;
@@ -65,9 +66,24 @@ describe('recordAndApplyPayments (the bridge records and applies a chunk in one 
     events: events.map((e) => ({ event: e, offset: String(offset++) })),
   });
 
-  /** Records and applies `events` as the next chunk of partition 0. */
-  const apply = (events: PaymentEvent[]) =>
-    recordAndApplyPayments(db.orm.em.fork(), chunk(events), new Date());
+  /**
+   * Records `events` as the next chunk of partition 0, as the bridge does, then applies the orders
+   * of the events still pending, as the worker running their PAYMENT job does; `recorded` is how
+   * many rows the chunk added.
+   */
+  async function apply(events: PaymentEvent[]) {
+    const before = await countRows();
+    const pending = await recordPendingPayments(db.orm.em.fork(), chunk(events));
+    const recorded = (await countRows()) - before;
+    const orderIds = [...new Set(pending.map(({ orderId }) => orderId))];
+    const results = await applyPaymentEvents(db.orm.em.fork(), orderIds, new Date());
+    return { pending, recorded, results };
+  }
+
+  async function countRows(): Promise<number> {
+    const { rows } = await client.query('select count(*)::int as n from payment_events');
+    return rows[0].n;
+  }
 
   async function couponState(couponId: string) {
     const { rows } = await client.query(
@@ -127,6 +143,7 @@ describe('recordAndApplyPayments (the bridge records and applies a chunk in one 
     // The same chunk delivered again changes nothing and records nothing.
     const again = await apply(events);
     expect(again.recorded).toBe(0);
+    expect(again.pending).toEqual([]);
     expect(await couponState(b.couponId)).toMatchObject({ history: 2, events: 2 });
     expect(await recorded(events.map((e) => e.eventId))).toHaveLength(5);
   });
@@ -159,7 +176,7 @@ describe('recordAndApplyPayments (the bridge records and applies a chunk in one 
     ]);
   });
 
-  it('rolls back whole when another process records one of its events meanwhile', async () => {
+  it('records an event once when another bridge records it meanwhile, and applies it once', async () => {
     const a = await reserved();
     const completed = event('PAYMENT_COMPLETED', a.orderId);
     // Another bridge (a rebalance) has inserted the same event and not committed yet.
@@ -173,9 +190,9 @@ describe('recordAndApplyPayments (the bridge records and applies a chunk in one 
          values ($1, $2, $3, 'buyer', 30000, now(), $4, 0, 999999)`,
         [completed.eventId, a.orderId, completed.type, topic],
       );
-      const applying = apply([completed]);
-      applying.catch(() => undefined);
-      // Our insert waits on the other's uncommitted row; once that commits, ours finds it there.
+      const recording = recordPendingPayments(db.orm.em.fork(), chunk([completed]));
+      recording.catch(() => undefined);
+      // Our insert waits on the other's uncommitted row; once that commits, ours adds nothing.
       await waitFor('the insert to wait on the other transaction', async () => {
         const { rows } = await client.query(
           `select count(*)::int as n from pg_stat_activity
@@ -184,15 +201,35 @@ describe('recordAndApplyPayments (the bridge records and applies a chunk in one 
         return rows[0].n > 0;
       });
       await other.query('commit');
-      await expect(applying).rejects.toThrow(/recorded concurrently/);
+      // Not ours to enqueue: the bridge that recorded it enqueues its job (or, should it die
+      // first, the redelivery finds the event pending and enqueues it).
+      expect(await recording).toEqual([]);
     } finally {
       await other.end();
     }
-    // Nothing of ours stayed: the coupon is still reserved, the row is the other process's.
-    expect(await couponState(a.couponId)).toMatchObject({ status: 'RESERVED', history: 0 });
     expect(await recorded([completed.eventId])).toEqual([
       { eventId: completed.eventId, outcome: null, applied: false },
     ]);
+    // Both bridges' jobs may run: the event is applied once.
+    for (let i = 0; i < 2; i++) {
+      await applyPaymentEvents(db.orm.em.fork(), [a.orderId], new Date());
+    }
+    expect(await couponState(a.couponId)).toMatchObject({ status: 'USED', history: 1, events: 1 });
+    expect(await recorded([completed.eventId])).toEqual([
+      { eventId: completed.eventId, outcome: 'COUPON_USED', applied: true },
+    ]);
+  });
+
+  it('returns an event recorded before and still pending, so a lost job is enqueued again', async () => {
+    const a = await reserved();
+    const completed = event('PAYMENT_COMPLETED', a.orderId);
+    const first = await recordPendingPayments(db.orm.em.fork(), chunk([completed]));
+    // The delivery died before its job was added: the same message comes again.
+    const again = await recordPendingPayments(db.orm.em.fork(), chunk([completed]));
+    expect(first).toEqual([{ eventId: completed.eventId, orderId: a.orderId }]);
+    expect(again).toEqual(first);
+    await applyPaymentEvents(db.orm.em.fork(), [a.orderId], new Date());
+    expect(await recordPendingPayments(db.orm.em.fork(), chunk([completed]))).toEqual([]);
   });
 
   it('changes only coupons of the event’s user: another user’s payment is recorded USER_MISMATCH', async () => {

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { expect } from 'vitest';
+import { recordPendingPayments } from '../../src/infra/db/payment-events.js';
+import type { PaymentChunk } from '../../src/infra/kafka/payment-event.js';
+import { applyPaymentEvents, type PaymentOptions } from '../../src/workers/apply-payment.js';
 import type { Stack } from './stack.js';
 import { ADMIN, settledJob } from './stack.js';
 
@@ -85,4 +89,19 @@ export async function groupLag(kafka: Kafka, groupId: string, topic: string): Pr
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * One chunk through the payment path without Kafka or the queue: recorded as pending as the bridge
+ * records it, then its orders applied as the worker running their PAYMENT job applies them.
+ */
+export async function recordAndApply(
+  em: EntityManager,
+  chunk: PaymentChunk,
+  now: Date,
+  options: PaymentOptions = {},
+) {
+  const pending = await recordPendingPayments(em.fork(), chunk);
+  const orderIds = [...new Set(pending.map(({ orderId }) => orderId))];
+  return applyPaymentEvents(em.fork(), orderIds, now, options);
 }

@@ -35,7 +35,21 @@ export const jobSchema = z
     jobId: z.string(),
     type: z.enum(['ISSUE', 'RESERVE', 'USE', 'RELEASE', 'CANCEL', 'PAYMENT']),
     state: z.enum(['waiting', 'active', 'delayed', 'completed', 'failed']),
-    result: z.object({ coupon: z.record(z.string(), z.unknown()) }).optional(),
+    result: z
+      .union([
+        z.object({ coupon: z.record(z.string(), z.unknown()) }),
+        z.object({
+          payments: z.array(
+            z.object({
+              eventId: z.string(),
+              orderId: z.string(),
+              outcome: z.string(),
+              coupon: z.record(z.string(), z.unknown()).nullable(),
+            }),
+          ),
+        }),
+      ])
+      .optional(),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
     createdAt: z.string(),
     finishedAt: z.string().nullable(),

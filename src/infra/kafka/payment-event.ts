@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { textProblem, textProblemMessage } from '../../domain/text.js';
 
 export const PAYMENT_EVENT_TYPES = [
   'PAYMENT_COMPLETED',
@@ -14,15 +15,31 @@ export const paymentEventSchema = z.object({
   // The same check as the PAYMENT job's `eventId`: an event the bridge accepts, the worker accepts.
   eventId: z.uuid(),
   type: z.enum(PAYMENT_EVENT_TYPES),
-  orderId: z.string().min(1).max(200),
-  userId: z.string().min(1).max(200),
+  // Their content and length are checked after the schema (INVALID_EVENT rather than a schema error).
+  orderId: z.string().min(1),
+  userId: z.string().min(1),
   amount: z.number().int().min(0),
   // A zone is required: without one, the instant would depend on the database session's time zone.
-  occurredAt: z.iso.datetime({ offset: true }),
+  // Year 0000 passes the ISO pattern but PostgreSQL has no year 0.
+  occurredAt: z.iso
+    .datetime({ offset: true })
+    .refine((value) => !value.startsWith('0000'), 'year 0000 does not exist'),
 });
 export type PaymentEvent = z.infer<typeof paymentEventSchema>;
 
-export type PaymentMessageError = 'INVALID_JSON' | 'SCHEMA_VIOLATION';
+/**
+ * Why the bridge refuses a message: not JSON, not the schema, a string PostgreSQL cannot store (or
+ * one too long), a key that is not the event's `orderId`.
+ */
+export type PaymentMessageError =
+  | 'INVALID_JSON'
+  | 'SCHEMA_VIOLATION'
+  | 'INVALID_EVENT'
+  | 'KEY_MISMATCH';
+
+/** The longest string of an event that is stored. */
+export const MAX_EVENT_TEXT = 200;
+const TEXT_FIELDS = ['eventId', 'type', 'orderId', 'userId', 'occurredAt'] as const;
 
 export type ParsedPaymentMessage =
   | { ok: true; event: PaymentEvent }
@@ -34,8 +51,30 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 const shorten = (text: string) =>
   text.length > MAX_MESSAGE_LENGTH ? `${text.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : text;
 
-/** Parses a message value; a refusal says why in a line short enough for a Kafka header. */
-export function parsePaymentMessage(value: Buffer | null): ParsedPaymentMessage {
+/** Why a field of an event that passed the schema cannot be stored, or null when all can. */
+function storableProblem(event: PaymentEvent): string | null {
+  for (const field of TEXT_FIELDS) {
+    const problem = textProblem(event[field]);
+    if (problem) return `${field}: ${textProblemMessage(problem)}`;
+    if (event[field].length > MAX_EVENT_TEXT) {
+      return `${field}: must be at most ${MAX_EVENT_TEXT} characters`;
+    }
+  }
+  return null;
+}
+
+/**
+ * Parses a message: its value must be a payment event whose every string can be stored, and its
+ * key the event's `orderId` (the key chooses the partition, and the partition the order in which
+ * an order's events apply). A refusal says why in a line short enough for a Kafka header.
+ */
+export function parsePaymentMessage({
+  key,
+  value,
+}: {
+  key: Buffer | null;
+  value: Buffer | null;
+}): ParsedPaymentMessage {
   let data: unknown;
   try {
     if (value === null || value.length === 0) throw new Error('the value is empty');
@@ -45,7 +84,14 @@ export function parsePaymentMessage(value: Buffer | null): ParsedPaymentMessage 
     return { ok: false, code: 'INVALID_JSON', message: shorten(`not JSON: ${reason}`) };
   }
   const result = paymentEventSchema.safeParse(data);
-  if (result.success) return { ok: true, event: result.data };
+  if (result.success) {
+    const problem = storableProblem(result.data);
+    if (problem) return { ok: false, code: 'INVALID_EVENT', message: problem };
+    if (!key?.equals(Buffer.from(result.data.orderId))) {
+      return { ok: false, code: 'KEY_MISMATCH', message: 'the message key is not the orderId' };
+    }
+    return { ok: true, event: result.data };
+  }
   const issues = result.error.issues.map(
     (issue) => `${issue.path.join('.') || '(value)'}: ${issue.message}`,
   );

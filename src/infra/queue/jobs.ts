@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { isBusinessCode } from '../../domain/index.js';
 
@@ -21,6 +22,8 @@ export const issueJobSchema = z.object({
   requestHash: z.string().min(1).optional(),
 });
 export type IssueJobData = z.infer<typeof issueJobSchema>;
+
+const paymentRef = z.object({ eventId: z.uuid(), orderId: z.string() });
 
 export const usageJobSchema = z.discriminatedUnion('type', [
   z.object({
@@ -49,15 +52,28 @@ export const usageJobSchema = z.discriminatedUnion('type', [
     couponId: z.string(),
     reason: z.string(),
   }),
-  /** A payment event recorded in `payment_events`; the worker applies the order's pending events. */
-  z.object({
-    type: z.literal('PAYMENT'),
-    actor: z.literal('system:payment'),
-    eventId: z.string().uuid(),
-    orderId: z.string(),
-  }),
+  /**
+   * Payment events recorded in `payment_events` (a partition's chunk, in offset order); the worker
+   * applies every pending event of their orders. Jobs enqueued before chunks carried one event as
+   * `eventId` and `orderId`; those are still read.
+   */
+  z
+    .object({
+      type: z.literal('PAYMENT'),
+      actor: z.literal('system:payment'),
+      events: z.array(paymentRef).min(1).optional(),
+      eventId: z.uuid().optional(),
+      orderId: z.string().optional(),
+    })
+    .refine((data) => data.events || (data.eventId && data.orderId !== undefined)),
 ]);
 export type UsageJobData = z.infer<typeof usageJobSchema>;
+export type PaymentJobData = Extract<UsageJobData, { type: 'PAYMENT' }>;
+
+/** The events a PAYMENT job carries, whichever shape it was enqueued in. */
+export function paymentsOf(data: PaymentJobData): { eventId: string; orderId: string }[] {
+  return data.events ?? [{ eventId: data.eventId as string, orderId: data.orderId as string }];
+}
 
 /** The outcome a worker stores for a job that completed. */
 export interface JobResult {
@@ -69,6 +85,16 @@ export const JOB_ID_PREFIX = { issuance: 'iss_', usage: 'use_' } as const;
 
 /** The deterministic id of a payment event's job: the same event enqueued twice is one job. */
 export const paymentJobId = (eventId: string) => `${JOB_ID_PREFIX.usage}pay_${eventId}`;
+
+/**
+ * The deterministic id of the job carrying these events: the same chunk enqueued twice (a
+ * redelivery) is one job; a single event's job keeps {@link paymentJobId}.
+ */
+export function paymentChunkJobId(eventIds: string[]): string {
+  if (eventIds.length === 1) return paymentJobId(eventIds[0] as string);
+  const digest = createHash('sha256').update(eventIds.join(',')).digest('hex').slice(0, 32);
+  return `${JOB_ID_PREFIX.usage}pay_chunk_${digest}`;
+}
 /** The contract's error of a failed job. Infrastructure messages never reach the client. */
 export function jobError(failedReason: string | undefined): { code: string; message: string } {
   const match = /^([A-Z_]+): (.*)$/s.exec(failedReason ?? '');

@@ -1,0 +1,76 @@
+import { Writable } from 'node:stream';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import pg from 'pg';
+import { pino } from 'pino';
+import { eachStoredMessageOnce } from './kafka-reader.js';
+import { uniqueName } from './services.js';
+
+/** A pino logger whose lines (warn and above) the test can read. */
+export function capturedLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'warn' }, stream), lines };
+}
+
+/** Reads every message stored on `topic` (each once) into `messages` until stopped. */
+export async function topicReader(kafka: Kafka, topic: string) {
+  const messages: KafkaMessage[] = [];
+  const consumer = kafka.consumer({ groupId: uniqueName('test-reader'), maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    eachMessage: eachStoredMessageOnce(({ message }) => {
+      messages.push(message);
+    }),
+  });
+  return { messages, stop: () => consumer.disconnect() };
+}
+
+export const header = (message: KafkaMessage | undefined, name: string) =>
+  message?.headers?.[name]?.toString();
+
+/** Coupons written straight into a test database: a policy, and coupons RESERVED for an order. */
+export async function couponRows(url: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const {
+    rows: [policy],
+  } = await client.query<{ id: string }>(
+    `insert into coupon_policies (id, name, discount_type, discount_value, max_discount_amount,
+                                  issue_type, total_quantity, per_user_limit, valid_from, valid_until)
+     values (gen_random_uuid(), 'payments', 'PERCENTAGE', 10, 5000, 'DIRECT', 100000, 100000,
+             now() - interval '1 hour', now() + interval '7 days')
+     returning id`,
+  );
+  return {
+    client,
+    /** A coupon of `userId` RESERVED for `orderId`; returns its id. */
+    async reserved(orderId: string, userId: string): Promise<string> {
+      const { rows } = await client.query<{ id: string }>(
+        `insert into coupons (id, policy_id, user_id, user_slot, status, issued_at, expires_at,
+                              order_id, reserved_at, discount_amount, issue_job_id)
+         values (gen_random_uuid(), $1, $2,
+                 (select coalesce(max(user_slot), 0) + 1 from coupons
+                   where policy_id = $1 and user_id = $2),
+                 'RESERVED', now(), now() + interval '7 days', $3,
+                 now(), 1000, gen_random_uuid()::text)
+         returning id`,
+        [policy?.id, userId, orderId],
+      );
+      return rows[0]?.id as string;
+    },
+    async statuses(ids: string[]): Promise<string[]> {
+      const { rows } = await client.query<{ status: string }>(
+        'select status from coupons c join unnest($1::uuid[]) with ordinality u(id, n) using (id) order by n',
+        [ids],
+      );
+      return rows.map((row) => row.status);
+    },
+    close: () => client.end(),
+  };
+}
