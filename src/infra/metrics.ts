@@ -175,8 +175,8 @@ export function createMetrics(sources: MetricsSources) {
     async collect() {
       const state = await sources.redis.get(paymentServiceCircuitKey(sources.prefix));
       this.set(state === null ? 0 : Number(state));
-      },
-    });
+    },
+  });
   new Counter({
     name: 'coupon_payment_events_total',
     help: 'Payment events applied, by event type and outcome (COUPON_USED, NO_COUPON, ...), all processes',

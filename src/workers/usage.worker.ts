@@ -1,7 +1,7 @@
 import { couponView } from '../infra/db/rows.js';
-import { afterCommit } from './after-commit.js';
 import { paymentCounterKey, sharedCounter } from '../infra/metrics.js';
 import { paymentsOf, usageJobSchema } from '../infra/queue/jobs.js';
+import { afterCommit } from './after-commit.js';
 import { applyAction } from './apply-action.js';
 import { applyPaymentEvents, type PaymentResult } from './apply-payment.js';
 import { createBatcher } from './batcher.js';
