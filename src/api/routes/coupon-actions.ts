@@ -102,6 +102,7 @@ export function couponActionRoutes(deps: Deps) {
         const principal = c.get('principal');
         if (action === 'cancel') requireAdmin(principal);
         const { couponId } = c.req.valid('param') as { couponId: string };
+        const idempotencyKey = idempotencyKeyOf(c);
         await ownedCoupon(deps.orm, principal, couponId);
         const input = c.req.valid('json') as Record<string, unknown>;
         const data = jobData(action, principal, couponId, input);
@@ -111,7 +112,7 @@ export function couponActionRoutes(deps: Deps) {
           keyPrefix: deps.queuePrefix,
           idPrefix: JOB_ID_PREFIX.usage,
           actor: principal.sub,
-          idempotencyKey: idempotencyKeyOf(c),
+          idempotencyKey,
           data,
           request: { action, couponId, ...input },
         });

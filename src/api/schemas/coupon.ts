@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { COUPON_STATUSES } from '../../domain/index.js';
-import { amount, paginationQuery } from './common.js';
+import { amount, paginationQuery, text } from './common.js';
 
 export const couponSchema = z
   .object({
@@ -17,7 +17,7 @@ export const couponSchema = z
   .openapi('Coupon');
 
 export const couponListQuery = paginationQuery.extend({
-  userId: z.string().min(1).max(200).optional(),
+  userId: text({ min: 1, max: 200 }).optional(),
   status: z.enum(COUPON_STATUSES).optional(),
 });
 
@@ -35,13 +35,13 @@ export const historySchema = z
   })
   .openapi('CouponHistory');
 
-const orderId = z.string().trim().min(1).max(200);
+const orderId = text({ min: 1, max: 200, trim: true });
 const orderAmount = amount();
 
 export const orderBody = z.strictObject({ orderId, orderAmount }).openapi('OrderAction');
 export const releaseBody = z.strictObject({ orderId }).openapi('ReleaseAction');
 export const cancelBody = z
-  .strictObject({ reason: z.string().trim().min(1).max(500) })
+  .strictObject({ reason: text({ min: 1, max: 500, trim: true, freeText: true }) })
   .openapi('CancelAction');
 export const validateBody = z
   .strictObject({ orderAmount, orderId: orderId.optional() })
