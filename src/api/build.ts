@@ -42,7 +42,14 @@ export function buildApi(deps: {
       consumerLag: deps.consumerLag,
     }),
     mount: (app) => {
-      mountV1(app, { env, orm, queues, redis, limitByUser: limits.byUser });
+      mountV1(app, {
+        env,
+        orm,
+        queues,
+        redis,
+        limitByUser: limits.byUser,
+        limitFailedAuth: limits.failedAuth,
+      });
       app.route('/', docsRoutes());
       mountAdminQueues(app, {
         queues: [queues.issuance, queues.usage, queues.maintenance],

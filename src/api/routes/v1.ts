@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Redis } from 'ioredis';
 import type { Env } from '../../infra/config/env.js';
 import type { Orm } from '../../infra/db/orm.js';
@@ -19,18 +19,23 @@ import { jobRoutes } from './jobs.js';
 import { policyRoutes } from './policies.js';
 
 export interface V1Deps {
-  env: Pick<Env, 'JWT_SECRET' | 'CODE_HASH_SECRET' | 'QUEUE_PREFIX'>;
+  env: Pick<
+    Env,
+    'JWT_SECRET' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'CODE_HASH_SECRET' | 'QUEUE_PREFIX'
+  >;
   orm: Orm;
   queues: Queues;
   redis: Redis;
   /** The per-user rate limit, run right after authentication. */
   limitByUser?: MiddlewareHandler<AppEnv>;
+  /** Counts a request that failed authentication against its address; throws when over. */
+  limitFailedAuth?: (c: Context<AppEnv>) => Promise<void>;
 }
 
 /** Mounts every authenticated `/v1` resource. */
 export function mountV1(
   app: ReturnType<typeof createRouter>,
-  { env, orm, queues, redis, limitByUser }: V1Deps,
+  { env, orm, queues, redis, limitByUser, limitFailedAuth }: V1Deps,
 ): void {
   app.openAPIRegistry.registerParameter('IdempotencyKey', idempotencyKeySchema);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
@@ -38,7 +43,15 @@ export function mountV1(
     scheme: 'bearer',
     bearerFormat: 'JWT',
   });
-  app.use('/v1/*', authenticate(env.JWT_SECRET));
+  app.use(
+    '/v1/*',
+    authenticate({
+      secret: env.JWT_SECRET,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      onFailure: limitFailedAuth,
+    }),
+  );
   if (limitByUser) app.use('/v1/*', limitByUser);
   app.use('/v1/*', requireJsonBody);
   const stats = new StatsCache(redis, env.QUEUE_PREFIX);

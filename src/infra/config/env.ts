@@ -61,6 +61,10 @@ const envSchema = z.object({
   PORT: intFrom(0, 3000).pipe(z.number().max(65535)),
   JWT_SECRET: secret(DEVELOPMENT_SECRETS.JWT_SECRET),
   CODE_HASH_SECRET: secret(DEVELOPMENT_SECRETS.CODE_HASH_SECRET),
+  /** When set, a bearer token's `iss` must equal it. */
+  JWT_ISSUER: z.string().min(1).optional(),
+  /** When set, a bearer token's `aud` must name it. */
+  JWT_AUDIENCE: z.string().min(1).optional(),
   ADMIN_USER: z.string().min(1).default('admin'),
   ADMIN_PASSWORD: z.string().min(1).default(DEVELOPMENT_SECRETS.ADMIN_PASSWORD),
   RATE_LIMIT_MAX: intFrom(0, 100),
