@@ -55,6 +55,7 @@ export function buildApi(deps: {
         queues: [queues.issuance, queues.usage, queues.maintenance],
         user: env.ADMIN_USER,
         password: env.ADMIN_PASSWORD,
+        readOnly: env.ADMIN_READ_ONLY,
       });
     },
   });

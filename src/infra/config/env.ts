@@ -67,6 +67,11 @@ const envSchema = z.object({
   JWT_AUDIENCE: z.string().min(1).optional(),
   ADMIN_USER: z.string().min(1).default('admin'),
   ADMIN_PASSWORD: z.string().min(1).default(DEVELOPMENT_SECRETS.ADMIN_PASSWORD),
+  /** `true`: bull-board shows the queues and changes nothing. */
+  ADMIN_READ_ONLY: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true'),
   RATE_LIMIT_MAX: intFrom(0, 100),
   RATE_LIMIT_WINDOW_MS: intFrom(1, 10_000),
   EXPIRY_INTERVAL_MS: intFrom(100, 60_000),
@@ -108,6 +113,9 @@ const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
+/** The shortest operator password production accepts (it guards every queue's jobs). */
+export const MIN_PRODUCTION_ADMIN_PASSWORD = 16;
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -134,6 +142,11 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
           `Invalid environment variable ${name}: the development default is refused when NODE_ENV=production`,
         );
       }
+    }
+    if (env.ADMIN_PASSWORD.length < MIN_PRODUCTION_ADMIN_PASSWORD) {
+      throw new ConfigError(
+        `Invalid environment variable ADMIN_PASSWORD: must be at least ${MIN_PRODUCTION_ADMIN_PASSWORD} characters when NODE_ENV=production`,
+      );
     }
   }
   return env;
