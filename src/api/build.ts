@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Env } from '../infra/config/env.js';
+import { writeAudit } from '../infra/db/audit.js';
 import type { Orm } from '../infra/db/orm.js';
 import { outboxBacklog } from '../infra/db/outbox.js';
 import { createMetrics } from '../infra/metrics.js';
@@ -56,6 +57,7 @@ export function buildApi(deps: {
         user: env.ADMIN_USER,
         password: env.ADMIN_PASSWORD,
         readOnly: env.ADMIN_READ_ONLY,
+        audit: (entry) => writeAudit(orm.em.fork(), entry),
       });
     },
   });

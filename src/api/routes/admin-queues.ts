@@ -4,6 +4,7 @@ import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Queue } from 'bullmq';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import type { AuditEntry } from '../../infra/db/audit.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import { basicAuth } from '../middleware/basic-auth.js';
@@ -12,6 +13,7 @@ import { WITH_BODY } from '../middleware/body.js';
 export const ADMIN_QUEUES_PATH = '/admin/queues';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
+const QUEUE_IN_PATH = /^\/admin\/queues\/api\/queues\/([^/]+)\//;
 const OWN_FETCH_SITES = new Set(['same-origin', 'none']);
 
 /**
@@ -62,12 +64,18 @@ export function mountAdminQueues(
     user,
     password,
     readOnly = false,
+    audit,
   }: {
     queues: Queue[];
     user: string;
     password: string;
     /** bull-board's read-only mode: no job or queue can be changed from it. @defaultValue false */
     readOnly?: boolean;
+    /**
+     * Records a write action before bull-board carries it out: an action whose record cannot be
+     * written is not carried out.
+     */
+    audit?: (entry: AuditEntry) => Promise<void>;
   },
 ): void {
   const serverAdapter = new HonoAdapter(serveStatic).setBasePath(ADMIN_QUEUES_PATH);
@@ -83,6 +91,16 @@ export function mountAdminQueues(
   });
   const forward = async (c: Context<AppEnv>) => {
     const raw = c.req.raw;
+    if (audit && !SAFE_METHODS.has(raw.method)) {
+      const queue = QUEUE_IN_PATH.exec(c.req.path)?.[1];
+      await audit({
+        actor: `operator:${user}`,
+        action: 'queues.write',
+        target: queue ? `queue:${decodeURIComponent(queue)}` : 'queues',
+        requestId: c.get('requestId'),
+        details: { method: raw.method, path: c.req.path.slice(ADMIN_QUEUES_PATH.length) },
+      });
+    }
     // The service read the body already (`readBody`): it goes on as text.
     const request = WITH_BODY.has(raw.method)
       ? new Request(raw.url, { method: raw.method, headers: raw.headers, body: await c.req.text() })

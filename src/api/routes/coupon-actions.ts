@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Redis } from 'ioredis';
 import { validateCoupon } from '../../domain/index.js';
+import { writeAudit } from '../../infra/db/audit.js';
 import type { Orm } from '../../infra/db/orm.js';
 import { findPolicy } from '../../infra/db/policy.repository.js';
 import { enqueueOnce, type JobSink } from '../../infra/queue/enqueue.js';
@@ -26,7 +27,7 @@ import {
   validationSchema,
 } from '../schemas/coupon.js';
 import { idempotencyKeyParameter } from '../schemas/issuance.js';
-import { createRouter, idempotencyKeyOf } from '../validation.js';
+import { auditBy, createRouter, idempotencyKeyOf } from '../validation.js';
 import { ownedCoupon } from './coupons.js';
 
 const params = uuidParam('couponId');
@@ -118,6 +119,15 @@ export function couponActionRoutes(deps: Deps) {
         });
         if (!result.ok)
           throw new ApiError('CONFLICT', 'This Idempotency-Key was used with another body');
+        if (action === 'cancel') {
+          // The admin's request, recorded when it is accepted; the worker's change follows.
+          await writeAudit(deps.orm.em.fork(), {
+            ...auditBy(c),
+            action: 'coupon.cancel',
+            target: `coupon:${couponId}`,
+            details: { reason: data.type === 'CANCEL' ? data.reason : null, jobId: result.jobId },
+          });
+        }
         return c.json({ jobId: result.jobId, statusUrl: `/v1/jobs/${result.jobId}` }, 202);
       },
     );

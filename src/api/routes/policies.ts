@@ -32,7 +32,7 @@ import {
   patchPolicyBody,
   policySchema,
 } from '../schemas/policy.js';
-import { createRouter } from '../validation.js';
+import { auditBy, createRouter } from '../validation.js';
 
 const params = uuidParam('policyId');
 const policyNotFound = () => new ApiError('NOT_FOUND', 'No such policy');
@@ -71,7 +71,7 @@ export function policyRoutes({
           problems.map((p) => ({ field: `json.${p.path}`, message: p.message })),
         );
       }
-      const policy = await createPolicy(orm.em.fork(), input);
+      const policy = await createPolicy(orm.em.fork(), input, auditBy(c));
       return c.json(policyView(policy), 201);
     },
   );
@@ -123,6 +123,7 @@ export function policyRoutes({
         orm.em.fork(),
         policyId as string,
         c.req.valid('json').status,
+        auditBy(c),
       );
       if (!policy) throw policyNotFound();
       await statusChanged(policy.id);
@@ -150,6 +151,7 @@ export function policyRoutes({
         policyId: c.req.valid('param').policyId as string,
         count: c.req.valid('json').count,
         secret: codeHashSecret,
+        audit: auditBy(c),
       });
       if (result.ok) return c.json({ codes: result.codes }, 201);
       if (result.reason === 'NOT_FOUND') throw policyNotFound();

@@ -12,6 +12,7 @@ import { authenticate } from '../middleware/auth.js';
 import { requireJsonBody } from '../middleware/json-body.js';
 import { idempotencyKeySchema } from '../schemas/issuance.js';
 import type { createRouter } from '../validation.js';
+import { auditRoutes } from './audit.js';
 import { couponActionRoutes } from './coupon-actions.js';
 import { couponRoutes } from './coupons.js';
 import { issuanceRoutes } from './issuances.js';
@@ -82,6 +83,7 @@ export function mountV1(
   );
   app.route('/', jobRoutes({ queues, redis, queuePrefix: env.QUEUE_PREFIX }));
   app.route('/', couponRoutes({ orm }));
+  app.route('/', auditRoutes({ orm }));
   app.route(
     '/',
     couponActionRoutes({

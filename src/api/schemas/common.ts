@@ -64,7 +64,7 @@ export const acceptedSchema = z
   .object({ jobId: z.string(), statusUrl: z.string() })
   .openapi('Accepted');
 
-const errorResponse = (description: string) => ({
+export const errorResponse = (description: string) => ({
   description,
   content: { 'application/json': { schema: errorSchema } },
 });
