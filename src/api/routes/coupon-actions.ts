@@ -38,6 +38,8 @@ interface Deps {
   usage: JobSink<UsageJobData>;
   redis: Redis;
   queuePrefix: string;
+  /** The key of Idempotency-Key fingerprints. */
+  fingerprintSecret: string;
 }
 
 const ACTIONS = {
@@ -116,6 +118,7 @@ export function couponActionRoutes(deps: Deps) {
           idempotencyKey,
           data,
           request: { action, couponId, ...input },
+          secret: deps.fingerprintSecret,
         });
         if (!result.ok)
           throw new ApiError('CONFLICT', 'This Idempotency-Key was used with another body');

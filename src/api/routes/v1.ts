@@ -91,6 +91,7 @@ export function mountV1(
       usage: addsCorkedPerTurn(queues.usage, redis),
       redis,
       queuePrefix: env.QUEUE_PREFIX,
+      fingerprintSecret: env.CODE_HASH_SECRET,
     }),
   );
 }
