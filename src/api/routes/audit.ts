@@ -1,12 +1,13 @@
 import { createRoute } from '@hono/zod-openapi';
 import { listAudit } from '../../infra/db/audit.js';
 import type { Orm } from '../../infra/db/orm.js';
+import type { CursorCodec } from '../cursor.js';
 import { requireAdmin } from '../middleware/auth.js';
 import { auditEntrySchema } from '../schemas/audit.js';
 import { bearer, errorResponse, json, page, paginationQuery } from '../schemas/common.js';
 import { createRouter } from '../validation.js';
 
-export function auditRoutes({ orm }: { orm: Orm }) {
+export function auditRoutes({ orm, cursors }: { orm: Orm; cursors: CursorCodec }) {
   const router = createRouter();
   router.openapi(
     createRoute({
@@ -29,7 +30,15 @@ export function auditRoutes({ orm }: { orm: Orm }) {
     }),
     async (c) => {
       requireAdmin(c.get('principal'));
-      return c.json(await listAudit(orm.em.fork(), c.req.valid('query')), 200);
+      const { limit, cursor } = c.req.valid('query');
+      const page = await listAudit(orm.em.fork(), {
+        limit,
+        cursor: cursors.decode('audit', cursor),
+      });
+      return c.json(
+        { items: page.items, nextCursor: cursors.encode('audit', page.nextCursor) },
+        200,
+      );
     },
   );
   return router;

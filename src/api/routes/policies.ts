@@ -11,6 +11,7 @@ import {
 } from '../../infra/db/policy.repository.js';
 import { computeStatistics } from '../../infra/db/statistics.js';
 import type { StatsCache } from '../../infra/redis/stats-cache.js';
+import type { CursorCodec } from '../cursor.js';
 import { ApiError } from '../errors.js';
 import { requireAdmin } from '../middleware/auth.js';
 import {
@@ -42,8 +43,10 @@ export function policyRoutes({
   codeHashSecret,
   stats,
   statusChanged,
+  cursors,
 }: {
   orm: Orm;
+  cursors: CursorCodec;
   codeHashSecret: string;
   stats: StatsCache;
   /** Told after a status change committed (the intake's sold-out mark no longer holds). */
@@ -86,8 +89,18 @@ export function policyRoutes({
       responses: { 200: json(page(policySchema), 'A page of policies'), ...commonErrors },
     }),
     async (c) => {
-      const result = await listPolicies(orm.em.fork(), c.req.valid('query'));
-      return c.json({ items: result.items.map(policyView), nextCursor: result.nextCursor }, 200);
+      const { limit, cursor } = c.req.valid('query');
+      const result = await listPolicies(orm.em.fork(), {
+        limit,
+        cursor: cursors.decode('policies', cursor),
+      });
+      return c.json(
+        {
+          items: result.items.map(policyView),
+          nextCursor: cursors.encode('policies', result.nextCursor),
+        },
+        200,
+      );
     },
   );
 

@@ -8,6 +8,7 @@ import { VerdictRecorder } from '../../infra/queue/verdicts.js';
 import { clearSoldOut, SoldOutGate } from '../../infra/redis/sold-out.js';
 import { StatsCache } from '../../infra/redis/stats-cache.js';
 import type { AppEnv } from '../context.js';
+import { cursorCodec } from '../cursor.js';
 import { authenticate } from '../middleware/auth.js';
 import { requireJsonBody } from '../middleware/json-body.js';
 import { idempotencyKeySchema } from '../schemas/issuance.js';
@@ -56,6 +57,7 @@ export function mountV1(
   if (limitByUser) app.use('/v1/*', limitByUser);
   app.use('/v1/*', requireJsonBody);
   const stats = new StatsCache(redis, env.QUEUE_PREFIX);
+  const cursors = cursorCodec(env.CODE_HASH_SECRET);
   const soldOut = new SoldOutGate(redis, env.QUEUE_PREFIX);
   app.route(
     '/',
@@ -63,6 +65,7 @@ export function mountV1(
       orm,
       codeHashSecret: env.CODE_HASH_SECRET,
       stats,
+      cursors,
       // Other API processes see the change within the gate's refresh period.
       statusChanged: async (policyId) => {
         await clearSoldOut(redis, env.QUEUE_PREFIX, policyId);
@@ -82,8 +85,8 @@ export function mountV1(
     }),
   );
   app.route('/', jobRoutes({ queues, redis, queuePrefix: env.QUEUE_PREFIX }));
-  app.route('/', couponRoutes({ orm }));
-  app.route('/', auditRoutes({ orm }));
+  app.route('/', couponRoutes({ orm, cursors }));
+  app.route('/', auditRoutes({ orm, cursors }));
   app.route(
     '/',
     couponActionRoutes({

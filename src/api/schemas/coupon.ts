@@ -21,8 +21,14 @@ export const couponListQuery = paginationQuery.extend({
   status: z.enum(COUPON_STATUSES).optional(),
 });
 
+/** A coupon's history is short: one page usually holds it whole (the default is the maximum). */
+export const historyQuery = paginationQuery.extend({
+  limit: z.coerce.number().int().min(1).max(100).default(100),
+});
+
 export const historySchema = z
   .object({
+    nextCursor: z.string().nullable(),
     items: z.array(
       z.object({
         from: z.enum(COUPON_STATUSES).nullable(),
