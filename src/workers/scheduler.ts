@@ -3,8 +3,12 @@ import { QUEUE_NAMES } from '../infra/queue/queues.js';
 import { createWorkerRedis } from '../infra/redis/connection.js';
 import type { WorkerDeps } from './deps.js';
 import { expireCoupons } from './expire-coupons.js';
+import { pruneOld } from './prune.js';
 
 const SCHEDULER_ID = 'expiry';
+const RETENTION_ID = 'retention';
+/** How often retention runs: rows pruned by age in days need no finer sweep. */
+export const RETENTION_INTERVAL_MS = 3_600_000;
 
 /**
  * The `scheduler` role. BullMQ's job scheduler keeps one repeatable job per scheduler id in Redis,
@@ -24,9 +28,23 @@ export async function startScheduler({
     { every: env.EXPIRY_INTERVAL_MS },
     { name: 'expire', opts: { removeOnComplete: 100, removeOnFail: 100 } },
   );
+  await queue.upsertJobScheduler(
+    RETENTION_ID,
+    { every: RETENTION_INTERVAL_MS },
+    { name: 'prune', opts: { removeOnComplete: 100, removeOnFail: 100 } },
+  );
   const worker = new Worker(
     QUEUE_NAMES.maintenance,
-    async () => {
+    async (job) => {
+      if (job.name === 'prune') {
+        const pruned = await pruneOld(() => orm.em.fork(), {
+          now: new Date(),
+          outboxDays: env.OUTBOX_RETENTION_DAYS,
+          paymentEventDays: env.PAYMENT_EVENT_RETENTION_DAYS,
+        });
+        if (pruned.outbox + pruned.paymentEvents > 0) logger.info(pruned, 'retention sweep');
+        return pruned;
+      }
       const result = await expireCoupons(() => orm.em.fork(), {
         now: new Date(),
         ttlMs: env.RESERVATION_TTL_MS,

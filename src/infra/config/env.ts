@@ -76,6 +76,10 @@ const envSchema = z.object({
   RATE_LIMIT_WINDOW_MS: intFrom(1, 10_000),
   EXPIRY_INTERVAL_MS: intFrom(100, 60_000),
   RESERVATION_TTL_MS: intFrom(1, 900_000),
+  /** Published outbox rows older than this many days are pruned by the scheduler. */
+  OUTBOX_RETENTION_DAYS: intFrom(1, 7),
+  /** Applied payment events older than this many days are pruned by the scheduler. */
+  PAYMENT_EVENT_RETENTION_DAYS: intFrom(1, 30),
   KAFKA_PAYMENT_TOPIC: z.string().min(1).default('payment.events'),
   KAFKA_COUPON_EVENTS_TOPIC: z.string().min(1).default('coupon.events'),
   CORS_ORIGINS: list(''),
