@@ -2,8 +2,7 @@ import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { activeRoles, ConfigError, type Env, parseEnv } from './infra/config/env.js';
 import { createOrm } from './infra/db/orm.js';
-import { runChecks } from './infra/health.js';
-import { consumerLag, createKafka, pingKafka, withAdmin } from './infra/kafka/client.js';
+import { createKafka } from './infra/kafka/client.js';
 import { createLogger } from './infra/logger.js';
 import { createQueues } from './infra/queue/queues.js';
 import { createClientRedis, waitForRedis } from './infra/redis/connection.js';
@@ -111,25 +110,24 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
   } else if (roles.has('api')) {
     const { serve } = await import('@hono/node-server');
     const { buildApi } = await import('./api/build.js');
+    const { createProbes } = await import('./infra/probes.js');
+    const probes = createProbes({
+      orm,
+      redis,
+      kafka,
+      circuitOpen: () => relayCircuitOpen?.() ?? false,
+      groupId: env.KAFKA_CONSUMER_GROUP,
+      topic: env.KAFKA_PAYMENT_TOPIC,
+    });
+    closers.push(() => probes.close());
     const app = buildApi({
       env,
       logger,
       orm,
       queues,
       redis,
-      readiness: () =>
-        runChecks(
-          {
-            postgres: () => orm.em.getConnection().execute('select 1'),
-            redis: () => redis.ping(),
-            kafka: () => pingKafka(kafka, relayCircuitOpen),
-          },
-          2000,
-        ),
-      consumerLag: () =>
-        withAdmin(kafka, (admin) =>
-          consumerLag(admin, env.KAFKA_CONSUMER_GROUP, env.KAFKA_PAYMENT_TOPIC),
-        ),
+      readiness: probes.readiness,
+      consumerLag: probes.consumerLag,
     });
     const server = serve({ fetch: app.fetch, port: env.PORT, hostname: '0.0.0.0' });
     await new Promise<void>((resolve) => server.once('listening', resolve));

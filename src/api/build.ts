@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Env } from '../infra/config/env.js';
+import { writeAudit } from '../infra/db/audit.js';
 import type { Orm } from '../infra/db/orm.js';
 import { outboxBacklog } from '../infra/db/outbox.js';
 import { createMetrics } from '../infra/metrics.js';
@@ -42,12 +43,21 @@ export function buildApi(deps: {
       consumerLag: deps.consumerLag,
     }),
     mount: (app) => {
-      mountV1(app, { env, orm, queues, redis, limitByUser: limits.byUser });
+      mountV1(app, {
+        env,
+        orm,
+        queues,
+        redis,
+        limitByUser: limits.byUser,
+        limitFailedAuth: limits.failedAuth,
+      });
       app.route('/', docsRoutes());
       mountAdminQueues(app, {
         queues: [queues.issuance, queues.usage, queues.maintenance],
         user: env.ADMIN_USER,
         password: env.ADMIN_PASSWORD,
+        readOnly: env.ADMIN_READ_ONLY,
+        audit: (entry) => writeAudit(orm.em.fork(), entry),
       });
     },
   });

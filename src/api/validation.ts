@@ -32,6 +32,11 @@ export function createRouter() {
   });
 }
 
+/** Who made this request and which request it was, for the audit log. */
+export function auditBy(c: Context<AppEnv>): { actor: string; requestId: string } {
+  return { actor: c.get('principal').sub, requestId: c.get('requestId') };
+}
+
 /** The request's `Idempotency-Key`, checked as its schema says (400 VALIDATION_ERROR otherwise). */
 export function idempotencyKeyOf(c: Context): string | undefined {
   const result = idempotencyKeySchema.safeParse(c.req.header('idempotency-key'));

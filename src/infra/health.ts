@@ -42,8 +42,52 @@ export async function runChecks(
   return { ok: Object.keys(reasons).length === 0, checks, reasons };
 }
 
-function describe(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  // Reasons are shown to unauthenticated callers: one short line, no addresses beyond what it says.
-  return message.split('\n')[0]?.slice(0, 200) ?? 'unknown error';
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection reset',
+  ETIMEDOUT: 'connection timed out',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host not found',
+};
+
+/**
+ * Reasons are shown to unauthenticated callers: a fixed phrase per kind of failure, never the
+ * error's own message, which names hosts, ports and addresses (`connect ECONNREFUSED 10.0.0.5:5432`).
+ */
+export function describe(error: unknown): string {
+  if (!(error instanceof Error)) return 'unavailable';
+  if (/^no answer within \d+ ms$/.test(error.message)) return error.message;
+  if (error.message.startsWith('circuit open:')) return error.message;
+  const code = (error as { code?: unknown }).code;
+  const network = typeof code === 'string' ? NETWORK_REASONS[code] : undefined;
+  if (network) return network;
+  if (/ECONNREFUSED/.test(error.message)) return NETWORK_REASONS.ECONNREFUSED as string;
+  return /^[A-Za-z]+$/.test(error.name) && error.name !== 'Error'
+    ? `unavailable (${error.name})`
+    : 'unavailable';
+}
+
+/**
+ * `run`'s answer, shared: callers within `maxAgeMs` of the last answer get it, and callers while a
+ * run is in flight wait for that run. Probes and scrapes that any client may call then cost the
+ * backends at most one run per `maxAgeMs`, however many call.
+ */
+export function sharedAnswer<T>(run: () => Promise<T>, maxAgeMs: number): () => Promise<T> {
+  let inFlight: Promise<T> | undefined;
+  let last: { value: T; at: number } | undefined;
+  return () => {
+    if (last && performance.now() - last.at <= maxAgeMs) return Promise.resolve(last.value);
+    const started = performance.now();
+    inFlight ??= run()
+      .then((value) => {
+        // Its age counts from when the run began, not from when it answered.
+        last = { value, at: started };
+        return value;
+      })
+      .finally(() => {
+        inFlight = undefined;
+      });
+    return inFlight;
+  };
 }

@@ -52,7 +52,8 @@ interface CodeRow {
  * - a job that already issued (a retry after a crash between commit and acknowledgement) gets its
  *   coupon back, found by the unique `issue_job_id`. Only jobs started before are looked up; should
  *   a job id ever be added afresh after its record expired, the unique `issue_job_id` refuses the
- *   group, and its retry (a second start) finds the coupon;
+ *   group, and the worker runs the group without it and that job again with the lookup
+ *   (`runIsolating`), which finds the coupon;
  * - the database refuses what the code must never do: `issued_count > total_quantity`, two coupons
  *   for one code, two coupons in one per-user slot, two coupons for one job.
  */
@@ -131,6 +132,21 @@ export async function issueBatch(
         actor: data.actor,
       });
       outcomes.push(ok(coupon));
+    }
+
+    // A job id new to BullMQ may still have its coupon: added afresh after its Idempotency-Key
+    // record and its job expired. Its repeat is refused by the rules its first run passed
+    // (per-user limit, a sold-out quota); it is answered from its coupon instead. Looked up only
+    // for the refused, so a group of first runs that all succeed pays nothing for it.
+    const refusedFirstRuns = requests.flatMap((r, i) =>
+      r.firstRun && !outcomes[i]?.ok ? [r.jobId] : [],
+    );
+    if (refusedFirstRuns.length > 0) {
+      const found = await couponsOfJobs(tx, refusedFirstRuns);
+      requests.forEach(({ jobId }, i) => {
+        const coupon = found.get(jobId);
+        if (coupon) outcomes[i] = ok(coupon);
+      });
     }
 
     if (granted.length > 0) await writeIssued(tx, granted, now);

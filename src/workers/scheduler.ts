@@ -10,10 +10,14 @@ import { createWorkerRedis } from '../infra/redis/connection.js';
 import { afterCommit } from './after-commit.js';
 import type { WorkerDeps } from './deps.js';
 import { expireCoupons } from './expire-coupons.js';
+import { pruneOld } from './prune.js';
 import { pruneJobResults, sweepPendingPayments } from './sweep-payments.js';
 
 const EXPIRY_SCHEDULER = 'expiry';
 const PAYMENT_SWEEP_SCHEDULER = 'payment-sweep';
+const RETENTION_SCHEDULER = 'retention';
+/** How often retention runs: rows pruned by age in days need no finer sweep. */
+export const RETENTION_INTERVAL_MS = 3_600_000;
 const JOB_OPTS = { removeOnComplete: 100, removeOnFail: 100 };
 
 /**
@@ -35,6 +39,11 @@ export async function startScheduler({
     EXPIRY_SCHEDULER,
     { every: env.EXPIRY_INTERVAL_MS },
     { name: 'expire', opts: JOB_OPTS },
+  );
+  await queue.upsertJobScheduler(
+    RETENTION_SCHEDULER,
+    { every: RETENTION_INTERVAL_MS },
+    { name: 'prune', opts: JOB_OPTS },
   );
   await queue.upsertJobScheduler(
     PAYMENT_SWEEP_SCHEDULER,
@@ -80,9 +89,20 @@ export async function startScheduler({
     return { orders: result.orders, events: result.events };
   }
 
+  async function prune() {
+    const pruned = await pruneOld(() => orm.em.fork(), {
+      now: new Date(),
+      outboxDays: env.OUTBOX_RETENTION_DAYS,
+      paymentEventDays: env.PAYMENT_EVENT_RETENTION_DAYS,
+    });
+    if (pruned.outbox + pruned.paymentEvents > 0) logger.info(pruned, 'retention sweep');
+    return pruned;
+  }
+
   const worker = new Worker(
     QUEUE_NAMES.maintenance,
-    (job) => (job.name === 'payment-sweep' ? sweepPayments() : expire()),
+    (job) =>
+      job.name === 'payment-sweep' ? sweepPayments() : job.name === 'prune' ? prune() : expire(),
     { connection, prefix: env.QUEUE_PREFIX, concurrency: 1 },
   );
   worker.on('error', (error) => logger.error({ err: error }, 'scheduler worker error'));

@@ -67,7 +67,10 @@ describe('bearer tokens', () => {
       const shortLived = await sign({ sub: 'u1', role: 'user', exp });
       expect((await get(`Bearer ${shortLived}`)).status).toBe(200);
       vi.useFakeTimers({ toFake: ['Date'] });
-      vi.setSystemTime((exp + 1) * 1000);
+      // Within the 30 s of clock skew allowed, still good; past it, expired.
+      vi.setSystemTime((exp + 29) * 1000);
+      expect((await get(`Bearer ${shortLived}`)).status).toBe(200);
+      vi.setSystemTime((exp + 31) * 1000);
       const res = await get(`Bearer ${shortLived}`);
       expect(res.status).toBe(401);
       expect(((await res.json()) as { error: { message: string } }).error.message).toBe(

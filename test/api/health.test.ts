@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { runChecks } from '../../src/infra/health.js';
-import { createKafka, pingKafka } from '../../src/infra/kafka/client.js';
+import { createKafka, pingKafka, withAdmin } from '../../src/infra/kafka/client.js';
 import { createTestDatabase, services, type TestDatabase } from '../support/services.js';
 
 describe('GET /health and /ready', () => {
@@ -26,7 +26,7 @@ describe('GET /health and /ready', () => {
           {
             postgres: () => db.orm.em.getConnection().execute('select 1'),
             redis: () => redis.ping(),
-            kafka: () => pingKafka(kafka),
+            kafka: () => pingKafka((work) => withAdmin(kafka, work)),
           },
           2000,
         ),

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { runChecks } from '../../src/infra/health.js';
-import { createKafka, pingKafka } from '../../src/infra/kafka/client.js';
+import { createKafka, pingKafka, withAdmin } from '../../src/infra/kafka/client.js';
 import { startOutboxRelay } from '../../src/infra/kafka/outbox-relay.js';
 import { waitFor } from '../support/payments.js';
 import {
@@ -42,7 +42,11 @@ describe('the circuit breaker around Kafka publishing', () => {
       const healthy = createKafka({ brokers: services().kafkaBrokers, clientId: 'test' });
       const app = createApp({
         logger,
-        readiness: () => runChecks({ kafka: () => pingKafka(healthy, relay.circuitOpen) }, 2000),
+        readiness: () =>
+          runChecks(
+            { kafka: () => pingKafka((work) => withAdmin(healthy, work), relay.circuitOpen) },
+            2000,
+          ),
       });
       const res = await app.request('/ready');
       expect(res.status).toBe(503);

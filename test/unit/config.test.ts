@@ -37,12 +37,34 @@ describe('environment', () => {
     const real = {
       JWT_SECRET: 'x'.repeat(32),
       CODE_HASH_SECRET: 'y'.repeat(32),
-      ADMIN_PASSWORD: 'z',
+      ADMIN_PASSWORD: 'z'.repeat(16),
     };
     expect(() => parseEnv({ NODE_ENV: 'production', ...real })).not.toThrow();
     for (const name of Object.keys(DEVELOPMENT_SECRETS)) {
       const { [name as keyof typeof real]: _, ...rest } = real;
       expect(() => parseEnv({ NODE_ENV: 'production', ...rest })).toThrow(name);
     }
+  });
+
+  it('refuses an ADMIN_PASSWORD under 16 characters in production, with one line', () => {
+    const secrets = { JWT_SECRET: 'x'.repeat(32), CODE_HASH_SECRET: 'y'.repeat(32) };
+    expect(() =>
+      parseEnv({ NODE_ENV: 'production', ...secrets, ADMIN_PASSWORD: 'p'.repeat(15) }),
+    ).toThrow(
+      /^Invalid environment variable ADMIN_PASSWORD: must be at least 16 characters when NODE_ENV=production$/,
+    );
+    expect(() =>
+      parseEnv({ NODE_ENV: 'production', ...secrets, ADMIN_PASSWORD: 'p'.repeat(16) }),
+    ).not.toThrow();
+    // Outside production a short one is a developer's choice.
+    expect(parseEnv({ ADMIN_PASSWORD: 'p' }).ADMIN_PASSWORD).toBe('p');
+  });
+
+  it('reads ADMIN_READ_ONLY as a boolean', () => {
+    expect(parseEnv({}).ADMIN_READ_ONLY).toBe(false);
+    expect(parseEnv({ ADMIN_READ_ONLY: 'true' }).ADMIN_READ_ONLY).toBe(true);
+    expect(() => parseEnv({ ADMIN_READ_ONLY: 'yes' })).toThrow(
+      /^Invalid environment variable ADMIN_READ_ONLY: /,
+    );
   });
 });

@@ -1,14 +1,38 @@
 import { createVerifier, TokenError } from 'fast-jwt';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
+import { textProblem } from '../../domain/text.js';
 import type { AppEnv, Principal } from '../context.js';
 import { ApiError } from '../errors.js';
 
+/** Actors the service itself writes into coupon history; no caller may act as one. */
+const SYSTEM_ACTOR = 'system:';
+
 const claimsSchema = z.object({
-  sub: z.string().min(1).max(200),
+  sub: z
+    .string()
+    .min(1)
+    .max(200)
+    .refine((sub) => !sub.startsWith(SYSTEM_ACTOR) && textProblem(sub) === null),
   role: z.enum(['admin', 'user']),
 });
+
+/** Clock skew allowed between the token's issuer and this service, on `exp` and `nbf`. */
+export const CLOCK_LEEWAY_MS = 30_000;
+
+export interface AuthOptions {
+  secret: string;
+  /** When set, a token's `iss` must equal it. */
+  issuer?: string;
+  /** When set, a token's `aud` must name it. */
+  audience?: string;
+  /**
+   * Told of every request that fails authentication, before its 401: may throw instead (the
+   * per-address limit of failed attempts answers 429).
+   */
+  onFailure?: (c: Context<AppEnv>) => Promise<void>;
+}
 
 /** Verified tokens remembered per process (the token string and its claims, well under 1 KB). */
 export const TOKEN_CACHE_SIZE = 10_000;
@@ -25,7 +49,8 @@ interface Verified {
 
 /**
  * Verifies `Authorization: Bearer <JWT>`: HS256 only (so `alg: none` and algorithm swaps fail), `exp`
- * and `nbf` honoured, `sub` and `role` required. fast-jwt verifies with node:crypto synchronously;
+ * and `nbf` honoured with {@link CLOCK_LEEWAY_MS} of skew, `iss`/`aud` when configured, `sub` and
+ * `role` required; a `sub` of the service's own actors (`system:…`) is refused. fast-jwt verifies with node:crypto synchronously;
  * a WebCrypto verification (jose) cost about a sixth of an enqueue request's CPU.
  *
  * A client sends the same token many times (a request, then polls of its job), so tokens that
@@ -35,8 +60,23 @@ interface Verified {
  * (fast-jwt's own cache keys by a SHA-256 of the token, which cost as much as verifying an HS256
  * token.)
  */
-export function authenticate(jwtSecret: string): MiddlewareHandler<AppEnv> {
-  const verify = createVerifier({ key: jwtSecret, algorithms: ['HS256'] });
+export function authenticate({
+  secret,
+  issuer,
+  audience,
+  onFailure,
+}: AuthOptions): MiddlewareHandler<AppEnv> {
+  const verify = createVerifier({
+    key: secret,
+    algorithms: ['HS256'],
+    clockTolerance: CLOCK_LEEWAY_MS,
+    ...(issuer !== undefined && { allowedIss: issuer }),
+    ...(audience !== undefined && { allowedAud: audience }),
+    requiredClaims: [
+      ...(issuer !== undefined ? ['iss'] : []),
+      ...(audience !== undefined ? ['aud'] : []),
+    ],
+  });
   const verified = new LRUCache<string, Verified>({ max: TOKEN_CACHE_SIZE });
 
   function principalOf(token: string): Principal {
@@ -55,14 +95,17 @@ export function authenticate(jwtSecret: string): MiddlewareHandler<AppEnv> {
     }
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) {
-      throw new ApiError('UNAUTHORIZED', 'The token needs a `sub` and a `role` of admin or user');
+      throw new ApiError(
+        'UNAUTHORIZED',
+        'The token needs a `sub` (not a system actor) and a `role` of admin or user',
+      );
     }
     const principal: Principal = { sub: claims.data.sub, role: claims.data.role };
     const exp = typeof payload.exp === 'number' ? payload.exp * 1000 : Number.POSITIVE_INFINITY;
     verified.set(token, {
       principal,
-      from: typeof payload.nbf === 'number' ? payload.nbf * 1000 : 0,
-      until: Math.min(exp, now + TOKEN_CACHE_TTL_MS),
+      from: typeof payload.nbf === 'number' ? payload.nbf * 1000 - CLOCK_LEEWAY_MS : 0,
+      until: Math.min(exp + CLOCK_LEEWAY_MS, now + TOKEN_CACHE_TTL_MS),
     });
     return principal;
   }
@@ -70,8 +113,15 @@ export function authenticate(jwtSecret: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/i.exec(header);
-    if (!match?.[1]) throw new ApiError('UNAUTHORIZED', 'A bearer token is required');
-    c.set('principal', principalOf(match[1]));
+    let principal: Principal;
+    try {
+      if (!match?.[1]) throw new ApiError('UNAUTHORIZED', 'A bearer token is required');
+      principal = principalOf(match[1]);
+    } catch (error) {
+      await onFailure?.(c);
+      throw error;
+    }
+    c.set('principal', principal);
     await next();
   };
 }

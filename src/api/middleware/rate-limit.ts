@@ -27,7 +27,9 @@ function clientIp(c: Context): string {
 
 /**
  * The per-caller limit, counted in Redis so every API process shares it. Returns two middlewares:
- * `byUser` runs after authentication (the key is `sub`), `byIp` covers everything else.
+ * `byUser` runs after authentication (the key is `sub`), `byIp` covers everything else; and
+ * `failedAuth`, which counts a request that failed authentication against its address (the same
+ * budget, counted apart), so guessing tokens is limited too.
  */
 export function rateLimits({ redis, keyPrefix, max, windowMs }: RateLimitOptions) {
   const limiter =
@@ -67,6 +69,9 @@ export function rateLimits({ redis, keyPrefix, max, windowMs }: RateLimitOptions
       await consume(c, `ip:${clientIp(c)}`);
     await next();
   };
+  const failedAuth = (c: Context<AppEnv>) => consume(c, `auth-failed:${clientIp(c)}`);
   // Off: nothing to mount, so requests do not pass through two empty steps.
-  return limiter ? { byUser, byIp } : { byUser: undefined, byIp: undefined };
+  return limiter
+    ? { byUser, byIp, failedAuth }
+    : { byUser: undefined, byIp: undefined, failedAuth: undefined };
 }

@@ -3,12 +3,53 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Queue } from 'bullmq';
-import { type Context, Hono } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import type { AuditEntry } from '../../infra/db/audit.js';
 import type { AppEnv } from '../context.js';
+import { ApiError } from '../errors.js';
 import { basicAuth } from '../middleware/basic-auth.js';
 import { WITH_BODY } from '../middleware/body.js';
 
 export const ADMIN_QUEUES_PATH = '/admin/queues';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
+const QUEUE_IN_PATH = /^\/admin\/queues\/api\/queues\/([^/]+)\//;
+const OWN_FETCH_SITES = new Set(['same-origin', 'none']);
+
+/**
+ * A browser that holds the operator's Basic credentials sends them with any page's request, so a
+ * state-changing request must come from the service's own pages: an `Origin` of another host, or a
+ * `Sec-Fetch-Site` other than same-origin/none, is refused (403). Requests with neither header
+ * (scripts, curl) are not a browser's cross-site request and pass.
+ */
+export const sameOriginWrites: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (!SAFE_METHODS.has(c.req.method)) {
+    const site = c.req.header('sec-fetch-site');
+    const origin = c.req.header('origin');
+    if (site !== undefined && !OWN_FETCH_SITES.has(site.toLowerCase())) {
+      throw new ApiError(
+        'FORBIDDEN',
+        'Operator actions are accepted from this service’s own pages only',
+      );
+    }
+    if (origin !== undefined && hostOf(origin) !== new URL(c.req.url).host) {
+      throw new ApiError(
+        'FORBIDDEN',
+        'Operator actions are accepted from this service’s own pages only',
+      );
+    }
+  }
+  await next();
+};
+
+function hostOf(origin: string): string | null {
+  try {
+    return new URL(origin).host || null;
+  } catch {
+    // `Origin: null` (a sandboxed or file page) and anything malformed are never our own.
+    return null;
+  }
+}
 
 /**
  * bull-board over every queue, behind operator Basic auth, mounted on `app` as an app of its own
@@ -18,10 +59,30 @@ export const ADMIN_QUEUES_PATH = '/admin/queues';
  */
 export function mountAdminQueues(
   app: Hono<AppEnv>,
-  { queues, user, password }: { queues: Queue[]; user: string; password: string },
+  {
+    queues,
+    user,
+    password,
+    readOnly = false,
+    audit,
+  }: {
+    queues: Queue[];
+    user: string;
+    password: string;
+    /** bull-board's read-only mode: no job or queue can be changed from it. @defaultValue false */
+    readOnly?: boolean;
+    /**
+     * Records a write action before bull-board carries it out: an action whose record cannot be
+     * written is not carried out.
+     */
+    audit?: (entry: AuditEntry) => Promise<void>;
+  },
 ): void {
   const serverAdapter = new HonoAdapter(serveStatic).setBasePath(ADMIN_QUEUES_PATH);
-  createBullBoard({ queues: queues.map((queue) => new BullMQAdapter(queue)), serverAdapter });
+  createBullBoard({
+    queues: queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: readOnly })),
+    serverAdapter,
+  });
   const admin = new Hono<AppEnv>();
   admin.route(ADMIN_QUEUES_PATH, serverAdapter.registerPlugin());
   // Errors are the service's to answer, in the contract's shape.
@@ -30,6 +91,16 @@ export function mountAdminQueues(
   });
   const forward = async (c: Context<AppEnv>) => {
     const raw = c.req.raw;
+    if (audit && !SAFE_METHODS.has(raw.method)) {
+      const queue = QUEUE_IN_PATH.exec(c.req.path)?.[1];
+      await audit({
+        actor: `operator:${user}`,
+        action: 'queues.write',
+        target: queue ? `queue:${decodeURIComponent(queue)}` : 'queues',
+        requestId: c.get('requestId'),
+        details: { method: raw.method, path: c.req.path.slice(ADMIN_QUEUES_PATH.length) },
+      });
+    }
     // The service read the body already (`readBody`): it goes on as text.
     const request = WITH_BODY.has(raw.method)
       ? new Request(raw.url, { method: raw.method, headers: raw.headers, body: await c.req.text() })
@@ -37,8 +108,10 @@ export function mountAdminQueues(
     return admin.fetch(request, c.env);
   };
   const auth = basicAuth(user, password);
-  app.use(ADMIN_QUEUES_PATH, auth);
-  app.use(`${ADMIN_QUEUES_PATH}/*`, auth);
+  for (const path of [ADMIN_QUEUES_PATH, `${ADMIN_QUEUES_PATH}/*`]) {
+    app.use(path, sameOriginWrites);
+    app.use(path, auth);
+  }
   app.all(ADMIN_QUEUES_PATH, forward);
   app.all(`${ADMIN_QUEUES_PATH}/*`, forward);
 }

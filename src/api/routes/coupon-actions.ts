@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Redis } from 'ioredis';
 import { validateCoupon } from '../../domain/index.js';
+import { writeAudit } from '../../infra/db/audit.js';
 import type { Orm } from '../../infra/db/orm.js';
 import { findPolicy } from '../../infra/db/policy.repository.js';
 import { enqueueOnce, type JobSink } from '../../infra/queue/enqueue.js';
@@ -26,7 +27,7 @@ import {
   validationSchema,
 } from '../schemas/coupon.js';
 import { idempotencyKeyParameter } from '../schemas/issuance.js';
-import { createRouter, idempotencyKeyOf } from '../validation.js';
+import { auditBy, createRouter, idempotencyKeyOf } from '../validation.js';
 import { ownedCoupon } from './coupons.js';
 
 const params = uuidParam('couponId');
@@ -37,6 +38,8 @@ interface Deps {
   usage: JobSink<UsageJobData>;
   redis: Redis;
   queuePrefix: string;
+  /** The key of Idempotency-Key fingerprints. */
+  fingerprintSecret: string;
 }
 
 const ACTIONS = {
@@ -104,6 +107,7 @@ export function couponActionRoutes(deps: Deps) {
         const principal = c.get('principal');
         if (action === 'cancel') requireAdmin(principal);
         const { couponId } = c.req.valid('param') as { couponId: string };
+        const idempotencyKey = idempotencyKeyOf(c);
         await ownedCoupon(deps.orm, principal, couponId);
         const input = c.req.valid('json') as Record<string, unknown>;
         const data = jobData(action, principal, couponId, input);
@@ -113,12 +117,22 @@ export function couponActionRoutes(deps: Deps) {
           keyPrefix: deps.queuePrefix,
           idPrefix: JOB_ID_PREFIX.usage,
           actor: principal.sub,
-          idempotencyKey: idempotencyKeyOf(c),
+          idempotencyKey,
           data,
           request: { action, couponId, ...input },
+          secret: deps.fingerprintSecret,
         });
         if (!result.ok)
           throw new ApiError('CONFLICT', 'This Idempotency-Key was used with another body');
+        if (action === 'cancel') {
+          // The admin's request, recorded when it is accepted; the worker's change follows.
+          await writeAudit(deps.orm.em.fork(), {
+            ...auditBy(c),
+            action: 'coupon.cancel',
+            target: `coupon:${couponId}`,
+            details: { reason: data.type === 'CANCEL' ? data.reason : null, jobId: result.jobId },
+          });
+        }
         return c.json({ jobId: result.jobId, statusUrl: `/v1/jobs/${result.jobId}` }, 202);
       },
     );

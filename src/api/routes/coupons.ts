@@ -9,12 +9,14 @@ import {
 import type { Orm } from '../../infra/db/orm.js';
 import { couponView, reservationView } from '../../infra/db/rows.js';
 import type { Principal } from '../context.js';
+import type { CursorCodec } from '../cursor.js';
 import { ApiError } from '../errors.js';
 import { assertActsFor } from '../middleware/auth.js';
 import { bearer, commonErrors, json, notFound, page, uuidParam } from '../schemas/common.js';
 import {
   couponListQuery,
   couponSchema,
+  historyQuery,
   historySchema,
   reservationsSchema,
 } from '../schemas/coupon.js';
@@ -34,7 +36,7 @@ export async function ownedCoupon(
   return coupon;
 }
 
-export function couponRoutes({ orm }: { orm: Orm }) {
+export function couponRoutes({ orm, cursors }: { orm: Orm; cursors: CursorCodec }) {
   const router = createRouter();
 
   router.openapi(
@@ -53,8 +55,18 @@ export function couponRoutes({ orm }: { orm: Orm }) {
       const query = c.req.valid('query');
       const userId = principal.role === 'admin' ? query.userId : (query.userId ?? principal.sub);
       if (userId !== undefined) assertActsFor(principal, userId);
-      const result = await listCoupons(orm.em.fork(), { ...query, userId });
-      return c.json({ items: result.items.map(couponView), nextCursor: result.nextCursor }, 200);
+      const result = await listCoupons(orm.em.fork(), {
+        ...query,
+        userId,
+        cursor: cursors.decode('coupons', query.cursor),
+      });
+      return c.json(
+        {
+          items: result.items.map(couponView),
+          nextCursor: cursors.encode('coupons', result.nextCursor),
+        },
+        200,
+      );
     },
   );
 
@@ -85,9 +97,9 @@ export function couponRoutes({ orm }: { orm: Orm }) {
       path: '/v1/coupons/{couponId}/history',
       operationId: 'getCouponHistory',
       tags: ['coupons'],
-      summary: 'Every status change of a coupon, oldest first',
+      summary: 'Every status change of a coupon, oldest first, in pages',
       security: bearer,
-      request: { params },
+      request: { params, query: historyQuery },
       responses: { 200: json(historySchema, 'The history'), ...commonErrors, ...notFound },
     }),
     async (c) => {
@@ -96,7 +108,15 @@ export function couponRoutes({ orm }: { orm: Orm }) {
         c.get('principal'),
         c.req.valid('param').couponId as string,
       );
-      return c.json({ items: await couponHistory(orm.em.fork(), coupon.id) }, 200);
+      const { limit, cursor } = c.req.valid('query');
+      const page = await couponHistory(orm.em.fork(), coupon.id, {
+        limit,
+        after: cursors.decode('history', cursor),
+      });
+      return c.json(
+        { items: page.items, nextCursor: cursors.encode('history', page.nextCursor) },
+        200,
+      );
     },
   );
 

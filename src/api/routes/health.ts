@@ -1,9 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { CheckReport } from '../../infra/health.js';
+import { type CheckReport, sharedAnswer } from '../../infra/health.js';
 import type { Metrics } from '../../infra/metrics.js';
 import { createRouter } from '../validation.js';
 
 export type Readiness = () => Promise<CheckReport>;
+
+/**
+ * `/ready` and `/metrics` need no token and any client may call them: they answer from checks at
+ * most this old, with one run in flight that concurrent callers share.
+ */
+export const PROBE_MAX_AGE_MS = 1000;
 
 const readySchema = z
   .object({
@@ -14,7 +20,8 @@ const readySchema = z
   })
   .openapi('Readiness');
 
-export function healthRoutes(readiness: Readiness) {
+export function healthRoutes(probe: Readiness) {
+  const readiness = sharedAnswer(probe, PROBE_MAX_AGE_MS);
   const router = createRouter();
   router.openapi(
     createRoute({
@@ -75,6 +82,7 @@ export function healthRoutes(readiness: Readiness) {
 }
 
 export function metricsRoutes(metrics: Metrics) {
+  const scrape = sharedAnswer(() => metrics.registry.metrics(), PROBE_MAX_AGE_MS);
   const router = createRouter();
   router.openapi(
     createRoute({
@@ -93,7 +101,7 @@ export function metricsRoutes(metrics: Metrics) {
       },
     }),
     async (c) => {
-      const body = await metrics.registry.metrics();
+      const body = await scrape();
       return c.text(body, 200, { 'content-type': metrics.registry.contentType });
     },
   );

@@ -96,6 +96,7 @@ export function issuanceRoutes(deps: {
         idempotencyKey,
         data,
         request: body,
+        secret: deps.codeHashSecret,
       });
       if (!result.ok) {
         throw new ApiError('CONFLICT', 'This Idempotency-Key was used with another body');

@@ -6,7 +6,7 @@ import type { Queues } from '../../infra/queue/queues.js';
 import { readVerdict, type Verdict } from '../../infra/queue/verdicts.js';
 import { ApiError } from '../errors.js';
 import { assertActsFor } from '../middleware/auth.js';
-import { bearer, commonErrors, json, notFound } from '../schemas/common.js';
+import { bearer, commonErrors, json, notFound, text } from '../schemas/common.js';
 import { jobSchema } from '../schemas/issuance.js';
 import { createRouter } from '../validation.js';
 
@@ -61,7 +61,7 @@ export function jobRoutes({
       tags: ['jobs'],
       summary: 'The state and outcome of an asynchronous job',
       security: bearer,
-      request: { params: z.object({ jobId: z.string().min(1).max(100) }) },
+      request: { params: z.object({ jobId: text({ min: 1, max: 100 }) }) },
       responses: { 200: json(jobSchema, 'The job'), ...commonErrors, ...notFound },
     }),
     async (c) => {

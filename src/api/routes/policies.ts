@@ -11,6 +11,7 @@ import {
 } from '../../infra/db/policy.repository.js';
 import { computeStatistics } from '../../infra/db/statistics.js';
 import type { StatsCache } from '../../infra/redis/stats-cache.js';
+import type { CursorCodec } from '../cursor.js';
 import { ApiError } from '../errors.js';
 import { requireAdmin } from '../middleware/auth.js';
 import {
@@ -32,7 +33,7 @@ import {
   patchPolicyBody,
   policySchema,
 } from '../schemas/policy.js';
-import { createRouter } from '../validation.js';
+import { auditBy, createRouter } from '../validation.js';
 
 const params = uuidParam('policyId');
 const policyNotFound = () => new ApiError('NOT_FOUND', 'No such policy');
@@ -42,8 +43,10 @@ export function policyRoutes({
   codeHashSecret,
   stats,
   statusChanged,
+  cursors,
 }: {
   orm: Orm;
+  cursors: CursorCodec;
   codeHashSecret: string;
   stats: StatsCache;
   /** Told after a status change committed (the intake's sold-out mark no longer holds). */
@@ -73,7 +76,7 @@ export function policyRoutes({
           problems.map((p) => ({ field: `json.${p.path}`, message: p.message })),
         );
       }
-      const policy = await createPolicy(orm.em.fork(), input);
+      const policy = await createPolicy(orm.em.fork(), input, auditBy(c));
       return c.json(policyView(policy), 201);
     },
   );
@@ -90,8 +93,18 @@ export function policyRoutes({
       responses: { 200: json(page(policySchema), 'A page of policies'), ...commonErrors },
     }),
     async (c) => {
-      const result = await listPolicies(orm.em.fork(), c.req.valid('query'));
-      return c.json({ items: result.items.map(policyView), nextCursor: result.nextCursor }, 200);
+      const { limit, cursor } = c.req.valid('query');
+      const result = await listPolicies(orm.em.fork(), {
+        limit,
+        cursor: cursors.decode('policies', cursor),
+      });
+      return c.json(
+        {
+          items: result.items.map(policyView),
+          nextCursor: cursors.encode('policies', result.nextCursor),
+        },
+        200,
+      );
     },
   );
 
@@ -131,6 +144,7 @@ export function policyRoutes({
         orm.em.fork(),
         policyId as string,
         c.req.valid('json').status,
+        auditBy(c),
       );
       if (!policy) throw policyNotFound();
       await statusChanged(policy.id);
@@ -160,6 +174,7 @@ export function policyRoutes({
         policyId: c.req.valid('param').policyId as string,
         count: c.req.valid('json').count,
         secret: codeHashSecret,
+        audit: auditBy(c),
       });
       if (result.ok) return c.json({ codes: result.codes }, 201);
       if (result.reason === 'NOT_FOUND') throw policyNotFound();

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { textProblem, textProblemMessage } from '../../domain/text.js';
 
 export const errorSchema = z
   .object({
@@ -14,15 +15,43 @@ export const errorSchema = z
 export const amount = () => z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 export const INT32_MAX = 2_147_483_647;
 
-export const uuidParam = (name: string) =>
-  z.object({ [name]: z.string().uuid({ message: 'must be a UUID' }) });
+export interface TextOptions {
+  /** The documented bound (OpenAPI `maxLength`); longer → 400. */
+  max: number;
+  /** @defaultValue 0 */
+  min?: number;
+  /** Free text (descriptions, reasons) may hold tab and line breaks. @defaultValue false */
+  freeText?: boolean;
+  /** Leading and trailing white space is dropped before `min` and `max` apply. @defaultValue false */
+  trim?: boolean;
+  /** The message of a `min`/`max` failure, when the default one does not say enough. */
+  lengthMessage?: string;
+}
+
+/**
+ * A string that can be stored as it is: no NUL, lone surrogate or control character (see
+ * `textProblem`), within its documented length. The 400's `details` then names the field and why.
+ */
+export function text({ max, min = 0, freeText = false, trim = false, lengthMessage }: TextOptions) {
+  let schema = z.string().superRefine((value, ctx) => {
+    const problem = textProblem(value, { freeText });
+    if (problem) ctx.addIssue({ code: 'custom', message: textProblemMessage(problem) });
+  });
+  if (trim) schema = schema.trim();
+  if (min > 0) schema = schema.min(min, lengthMessage);
+  return schema.max(max, lengthMessage);
+}
+
+export const UUID_LENGTH = 36;
+/** A UUID (ids the service made): documented with its length. */
+export const uuid = () => z.uuid({ message: 'must be a UUID' }).max(UUID_LENGTH);
+
+export const uuidParam = (name: string) => z.object({ [name]: uuid() });
 
 export const paginationQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z
-    .string()
-    .regex(/^[0-9a-f-]{36}$/i, 'must be a cursor returned by a previous page')
-    .optional(),
+  /** Signed by the service (`cursorCodec`): checked in the route, before any query. */
+  cursor: text({ min: 1, max: 100 }).optional(),
 });
 
 export const page = <T extends z.ZodTypeAny>(item: T) =>
@@ -32,7 +61,7 @@ export const acceptedSchema = z
   .object({ jobId: z.string(), statusUrl: z.string() })
   .openapi('Accepted');
 
-const errorResponse = (description: string) => ({
+export const errorResponse = (description: string) => ({
   description,
   content: { 'application/json': { schema: errorSchema } },
 });

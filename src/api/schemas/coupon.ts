@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { COUPON_STATUSES, RESERVATION_STATES } from '../../domain/index.js';
-import { amount, paginationQuery } from './common.js';
+import { amount, paginationQuery, text } from './common.js';
 
 export const couponSchema = z
   .object({
@@ -17,12 +17,18 @@ export const couponSchema = z
   .openapi('Coupon');
 
 export const couponListQuery = paginationQuery.extend({
-  userId: z.string().min(1).max(200).optional(),
+  userId: text({ min: 1, max: 200 }).optional(),
   status: z.enum(COUPON_STATUSES).optional(),
+});
+
+/** A coupon's history is short: one page usually holds it whole (the default is the maximum). */
+export const historyQuery = paginationQuery.extend({
+  limit: z.coerce.number().int().min(1).max(100).default(100),
 });
 
 export const historySchema = z
   .object({
+    nextCursor: z.string().nullable(),
     items: z.array(
       z.object({
         from: z.enum(COUPON_STATUSES).nullable(),
@@ -61,13 +67,13 @@ export const reservationsSchema = z
   })
   .openapi('CouponReservations');
 
-const orderId = z.string().trim().min(1).max(200);
+const orderId = text({ min: 1, max: 200, trim: true });
 const orderAmount = amount();
 
 export const orderBody = z.strictObject({ orderId, orderAmount }).openapi('OrderAction');
 export const releaseBody = z.strictObject({ orderId }).openapi('ReleaseAction');
 export const cancelBody = z
-  .strictObject({ reason: z.string().trim().min(1).max(500) })
+  .strictObject({ reason: text({ min: 1, max: 500, trim: true, freeText: true }) })
   .openapi('CancelAction');
 export const validateBody = z
   .strictObject({ orderAmount, orderId: orderId.optional() })

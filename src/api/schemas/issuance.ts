@@ -1,12 +1,13 @@
 import { z } from '@hono/zod-openapi';
+import { text, uuid } from './common.js';
 
 export const issuanceBody = z
   .union([
     z.strictObject({
-      policyId: z.string().uuid({ message: 'must be a UUID' }),
-      userId: z.string().trim().min(1).max(200).optional(),
+      policyId: uuid(),
+      userId: text({ min: 1, max: 200, trim: true }).optional(),
     }),
-    z.strictObject({ code: z.string().trim().min(1).max(64) }),
+    z.strictObject({ code: text({ min: 1, max: 64, trim: true }) }),
   ])
   .openapi('IssuanceRequest', {
     description: 'DIRECT policies: `{policyId, userId?}` (userId for admins). CODE: `{code}`.',
@@ -17,10 +18,11 @@ export const issuanceBody = z
  * routes and checked in their handlers ({@link idempotencyKeyOf}): the generic header validator
  * copies every header of every request into an object to check this one.
  */
-export const idempotencyKeySchema = z
-  .string()
-  .min(1, 'must be 1 to 200 characters')
-  .max(200, 'must be 1 to 200 characters')
+export const idempotencyKeySchema = text({
+  min: 1,
+  max: 200,
+  lengthMessage: 'must be 1 to 200 characters',
+})
   .optional()
   .openapi({
     param: { name: 'Idempotency-Key', in: 'header', required: false },

@@ -1,16 +1,17 @@
 import { z } from '@hono/zod-openapi';
 import { DISCOUNT_TYPES, ISSUE_TYPES, POLICY_STATUSES } from '../../domain/index.js';
-import { amount, INT32_MAX } from './common.js';
+import { amount, INT32_MAX, text } from './common.js';
 
 const instant = () =>
   z.iso
     .datetime({ offset: true, message: 'must be an ISO-8601 date-time' })
+    .max(40)
     .transform((value) => new Date(value));
 
 export const createPolicyBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(200),
-    description: z.string().max(2000).nullable().optional(),
+    name: text({ min: 1, max: 200, trim: true }),
+    description: text({ max: 2000, freeText: true }).nullable().optional(),
     discountType: z.enum(DISCOUNT_TYPES),
     discountValue: z.number().int().min(1).max(INT32_MAX),
     maxDiscountAmount: amount().min(1).nullable().optional(),
@@ -18,8 +19,8 @@ export const createPolicyBody = z
     issueType: z.enum(ISSUE_TYPES),
     totalQuantity: z.number().int().min(1).max(INT32_MAX),
     perUserLimit: z.number().int().min(1).max(10_000).optional(),
-    validFrom: instant().openapi({ type: 'string', format: 'date-time' }),
-    validUntil: instant().openapi({ type: 'string', format: 'date-time' }),
+    validFrom: instant().openapi({ type: 'string', format: 'date-time', maxLength: 40 }),
+    validUntil: instant().openapi({ type: 'string', format: 'date-time', maxLength: 40 }),
     validDaysAfterIssue: z.number().int().min(1).max(36_500).nullable().optional(),
   })
   .openapi('NewPolicy');

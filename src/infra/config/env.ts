@@ -61,8 +61,17 @@ const envSchema = z.object({
   PORT: intFrom(0, 3000).pipe(z.number().max(65535)),
   JWT_SECRET: secret(DEVELOPMENT_SECRETS.JWT_SECRET),
   CODE_HASH_SECRET: secret(DEVELOPMENT_SECRETS.CODE_HASH_SECRET),
+  /** When set, a bearer token's `iss` must equal it. */
+  JWT_ISSUER: z.string().min(1).optional(),
+  /** When set, a bearer token's `aud` must name it. */
+  JWT_AUDIENCE: z.string().min(1).optional(),
   ADMIN_USER: z.string().min(1).default('admin'),
   ADMIN_PASSWORD: z.string().min(1).default(DEVELOPMENT_SECRETS.ADMIN_PASSWORD),
+  /** `true`: bull-board shows the queues and changes nothing. */
+  ADMIN_READ_ONLY: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true'),
   RATE_LIMIT_MAX: intFrom(0, 100),
   RATE_LIMIT_WINDOW_MS: intFrom(1, 10_000),
   EXPIRY_INTERVAL_MS: intFrom(100, 60_000),
@@ -84,6 +93,10 @@ const envSchema = z.object({
   RESERVATION_MAX_EXTENSIONS: intFrom(0, 2),
   /** Age at which a recorded payment event still pending is applied by the scheduler. */
   PAYMENT_PENDING_SWEEP_MS: intFrom(100, 30_000),
+  /** Published outbox rows older than this many days are pruned by the scheduler. */
+  OUTBOX_RETENTION_DAYS: intFrom(1, 7),
+  /** Applied payment events older than this many days are pruned by the scheduler. */
+  PAYMENT_EVENT_RETENTION_DAYS: intFrom(1, 30),
   KAFKA_PAYMENT_TOPIC: z.string().min(1).default('payment.events'),
   KAFKA_COUPON_EVENTS_TOPIC: z.string().min(1).default('coupon.events'),
   CORS_ORIGINS: list(''),
@@ -121,6 +134,9 @@ const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
+/** The shortest operator password production accepts (it guards every queue's jobs). */
+export const MIN_PRODUCTION_ADMIN_PASSWORD = 16;
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -147,6 +163,11 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
           `Invalid environment variable ${name}: the development default is refused when NODE_ENV=production`,
         );
       }
+    }
+    if (env.ADMIN_PASSWORD.length < MIN_PRODUCTION_ADMIN_PASSWORD) {
+      throw new ConfigError(
+        `Invalid environment variable ADMIN_PASSWORD: must be at least ${MIN_PRODUCTION_ADMIN_PASSWORD} characters when NODE_ENV=production`,
+      );
     }
   }
   return env;

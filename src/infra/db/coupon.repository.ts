@@ -25,15 +25,26 @@ export async function listCoupons(
   return { items, nextCursor: rows.length > filter.limit ? (items.at(-1)?.id ?? null) : null };
 }
 
-export async function couponHistory(em: EntityManager, couponId: string) {
-  const rows = await em.find(HistoryEntity, { couponId }, { orderBy: { id: 'asc' } });
-  return rows.map((row) => ({
+/** Oldest first; `after` is the position of the last change of the previous page. */
+export async function couponHistory(
+  em: EntityManager,
+  couponId: string,
+  { limit, after }: { limit: number; after?: string },
+) {
+  const position = after !== undefined && /^\d{1,19}$/.test(after) ? after : undefined;
+  const rows = await em.find(
+    HistoryEntity,
+    { couponId, ...(position !== undefined && { id: { $gt: position } }) },
+    { orderBy: { id: 'asc' }, limit: limit + 1 },
+  );
+  const items = rows.slice(0, limit).map((row) => ({
     from: row.fromStatus,
     to: row.toStatus,
     actor: row.actor,
     reason: row.reason,
     at: row.at.toISOString(),
   }));
+  return { items, nextCursor: rows.length > limit ? (rows[limit - 1]?.id ?? null) : null };
 }
 
 /** Every reservation of a coupon, oldest first. */

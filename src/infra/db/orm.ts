@@ -2,6 +2,7 @@ import { defineConfig, MikroORM } from '@mikro-orm/postgresql';
 import { ENTITIES } from './entities.js';
 import { Migration20261125Initial } from './migrations/20261125-initial.js';
 import { Migration20261125Payments } from './migrations/20261125-payments.js';
+import { Migration20261202Audit } from './migrations/20261202-audit.js';
 import { Migration20261202Reservations } from './migrations/20261202-reservations.js';
 
 /** Every migration, in order. Listed here rather than discovered so a bundled build finds them. */
@@ -9,6 +10,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261125Initial', class: Migration20261125Initial },
   { name: 'Migration20261125Payments', class: Migration20261125Payments },
   { name: 'Migration20261202Reservations', class: Migration20261202Reservations },
+  { name: 'Migration20261202Audit', class: Migration20261202Audit },
 ];
 
 export interface OrmOptions {

@@ -7,6 +7,7 @@ import {
 } from '../../domain/index.js';
 import { hashCode, newCode } from '../codes.js';
 import { newId } from '../ids.js';
+import { type AuditEntry, writeAudit } from './audit.js';
 import { PolicyEntity, type PolicyRecord } from './entities.js';
 import { inTransaction, json, query } from './sql.js';
 
@@ -31,9 +32,13 @@ export function policyView(policy: CouponPolicy) {
   };
 }
 
-export async function createPolicy(
+/** Who did it, for the audit log: written in the change's own transaction. */
+export type AuditBy = Omit<AuditEntry, 'action' | 'target' | 'details'>;
+
+export function createPolicy(
   em: EntityManager,
   input: NewPolicyInput,
+  audit?: AuditBy,
 ): Promise<CouponPolicy> {
   const now = new Date();
   const record: PolicyRecord = {
@@ -41,9 +46,23 @@ export async function createPolicy(
     codesGenerated: 0,
     updatedAt: now,
   };
-  em.persist(em.create(PolicyEntity, record));
-  await em.flush();
-  return record;
+  return inTransaction(em, async (tx) => {
+    tx.persist(tx.create(PolicyEntity, record));
+    await tx.flush();
+    if (audit) {
+      await writeAudit(tx, {
+        ...audit,
+        action: 'policy.create',
+        target: `policy:${record.id}`,
+        details: {
+          name: record.name,
+          issueType: record.issueType,
+          totalQuantity: record.totalQuantity,
+        },
+      });
+    }
+    return record;
+  });
 }
 
 export function findPolicy(em: EntityManager, id: string): Promise<PolicyRecord | null> {
@@ -63,17 +82,29 @@ export async function listPolicies(
   return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
 }
 
-export async function setPolicyStatus(
+export function setPolicyStatus(
   em: EntityManager,
   id: string,
   status: PolicyStatus,
+  audit?: AuditBy,
 ): Promise<PolicyRecord | null> {
-  const policy = await em.findOne(PolicyEntity, { id });
-  if (!policy) return null;
-  policy.status = status;
-  policy.updatedAt = new Date();
-  await em.flush();
-  return policy;
+  return inTransaction(em, async (tx) => {
+    const policy = await tx.findOne(PolicyEntity, { id });
+    if (!policy) return null;
+    const from = policy.status;
+    policy.status = status;
+    policy.updatedAt = new Date();
+    await tx.flush();
+    if (audit) {
+      await writeAudit(tx, {
+        ...audit,
+        action: 'policy.status',
+        target: `policy:${id}`,
+        details: { from, to: status },
+      });
+    }
+    return policy;
+  });
 }
 
 export type CodeGeneration =
@@ -86,7 +117,12 @@ export type CodeGeneration =
  */
 export function generateCodes(
   em: EntityManager,
-  { policyId, count, secret }: { policyId: string; count: number; secret: string },
+  {
+    policyId,
+    count,
+    secret,
+    audit,
+  }: { policyId: string; count: number; secret: string; audit?: AuditBy },
 ): Promise<CodeGeneration> {
   return inTransaction(em, async (tx) => {
     const [policy] = await query<{ issueType: string; total: number; generated: number }>(
@@ -125,6 +161,15 @@ export function generateCodes(
       'update coupon_policies set codes_generated = codes_generated + ? where id = ?',
       [count, policyId],
     );
+    if (audit) {
+      // The count only: the plaintext codes exist once, in the response.
+      await writeAudit(tx, {
+        ...audit,
+        action: 'policy.codes',
+        target: `policy:${policyId}`,
+        details: { count },
+      });
+    }
     return { ok: true, codes };
   });
 }

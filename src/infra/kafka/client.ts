@@ -58,14 +58,62 @@ export function createKafka({ brokers, clientId, logger }: KafkaOptions): Kafka 
   });
 }
 
+/** Runs work on an admin client (see {@link sharedAdmin} and {@link withAdmin}). */
+export type AdminRunner = <T>(work: (admin: Admin) => Promise<T>) => Promise<T>;
+
 /**
  * Kafka is ready when publishing is not failing (this process's relay circuit, when it runs one)
- * and a metadata round trip on a short-lived admin client: an open port is not enough to call a broker
- * ready, a metadata answer is.
+ * and a metadata round trip answers: an open port is not enough to call a broker ready, a
+ * metadata answer is.
  */
-export async function pingKafka(kafka: Kafka, circuitOpen?: () => boolean): Promise<unknown> {
+export async function pingKafka(admin: AdminRunner, circuitOpen?: () => boolean): Promise<unknown> {
   if (circuitOpen?.()) throw new Error('circuit open: publishing to Kafka keeps failing');
-  return withAdmin(kafka, (admin) => admin.describeCluster());
+  return admin((client) => client.describeCluster());
+}
+
+const lostConnection = (error: unknown) =>
+  !(error instanceof Error) || error.name !== 'KafkaJSProtocolError';
+
+/**
+ * One admin client for a process's probes (`/ready`, the consumer lag of `/metrics`), connected on
+ * first use and kept: a probe no longer opens a connection per call. It does not retry (probes must
+ * answer fast); after a call that lost its connection it is dropped and the next call connects
+ * afresh. An answer the broker gave (an unknown topic, say) keeps it.
+ */
+export function sharedAdmin(kafka: Kafka): { use: AdminRunner; close(): Promise<void> } {
+  let connected: Promise<Admin> | undefined;
+  const drop = async (admin: Admin) => {
+    connected = undefined;
+    await admin.disconnect().catch(() => undefined);
+  };
+  const connect = () => {
+    connected ??= (async () => {
+      const admin = kafka.admin({ retry: { retries: 0 } });
+      try {
+        await admin.connect();
+        return admin;
+      } catch (error) {
+        await drop(admin);
+        throw error;
+      }
+    })();
+    return connected;
+  };
+  return {
+    async use(work) {
+      const admin = await connect();
+      try {
+        return await work(admin);
+      } catch (error) {
+        if (connected && lostConnection(error)) await drop(admin);
+        throw error;
+      }
+    },
+    async close() {
+      const admin = await connected?.catch(() => undefined);
+      if (admin) await drop(admin);
+    },
+  };
 }
 
 /** Runs `work` on a short-lived admin client that does not retry: probes must answer fast. */

@@ -1,15 +1,24 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { corkForTurn } from '../redis/cork.js';
+import { JOB_LIFETIME_S } from './queues.js';
 
-/** Idempotency records live as long as finished jobs stay readable. */
-const IDEMPOTENCY_TTL_S = 24 * 3600;
+/**
+ * Idempotency records live as long as the job they point to may: a key reused with another body
+ * while its job is still there is refused (409) instead of being answered with the old job.
+ */
+export const IDEMPOTENCY_TTL_S = JOB_LIFETIME_S;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** A stable hash of a request body, independent of key order. */
-function requestHash(value: unknown): string {
+/** Records written before fingerprints were keyed hold a bare SHA-256; new ones say what they are. */
+const HMAC_PREFIX = 'hmac:';
+/** Sets these HMACs apart from others made with the same secret (coupon codes). */
+const FINGERPRINT_CONTEXT = 'idempotency-fingerprint\n';
+
+/** The body as one canonical text, independent of key order. */
+function canonicalJson(value: unknown): string {
   const canonical = (v: unknown): unknown =>
     v && typeof v === 'object' && !Array.isArray(v)
       ? Object.fromEntries(
@@ -19,7 +28,15 @@ function requestHash(value: unknown): string {
             .map(([k, item]) => [k, canonical(item)]),
         )
       : v;
-  return sha256(JSON.stringify(canonical(value)));
+  return JSON.stringify(canonical(value));
+}
+
+/**
+ * The request's fingerprint kept in Redis: an HMAC keyed with a server secret, so what Redis holds
+ * cannot be matched against guesses of a body (a code redemption's body is the code).
+ */
+export function requestFingerprint(secret: string, request: unknown): string {
+  return `${HMAC_PREFIX}${createHmac('sha256', secret).update(FINGERPRINT_CONTEXT).update(canonicalJson(request)).digest('hex')}`;
 }
 
 /** What {@link enqueueOnce} needs of a queue: a BullMQ `Queue`, or {@link addsCorkedPerTurn} of one. */
@@ -60,8 +77,10 @@ export async function enqueueOnce<D>(args: {
   actor: string;
   idempotencyKey?: string;
   data: D;
-  /** What identifies the request (its body); hashed only when an Idempotency-Key comes with it. */
+  /** What identifies the request (its body); fingerprinted only when an Idempotency-Key comes with it. */
   request: unknown;
+  /** The key of the request's fingerprint (a server secret). */
+  secret: string;
 }): Promise<EnqueueResult> {
   const { queue, redis, keyPrefix, idPrefix, actor, idempotencyKey, data } = args;
   if (idempotencyKey === undefined) {
@@ -72,11 +91,15 @@ export async function enqueueOnce<D>(args: {
   const scoped = sha256(`${queue.name}\n${actor}\n${idempotencyKey}`);
   const jobId = `${idPrefix}${scoped.slice(0, 40)}`;
   const recordKey = `${keyPrefix}:idem:${scoped}`;
-  const hash = requestHash(args.request);
-  const first = await redis.set(recordKey, hash, 'EX', IDEMPOTENCY_TTL_S, 'NX');
+  const fingerprint = requestFingerprint(args.secret, args.request);
+  const first = await redis.set(recordKey, fingerprint, 'EX', IDEMPOTENCY_TTL_S, 'NX');
   if (first === null) {
     const stored = await redis.get(recordKey);
-    if (stored !== null && stored !== hash) return { ok: false, reason: 'KEY_REUSED' };
+    const same =
+      stored === null ||
+      stored === fingerprint ||
+      (!stored.startsWith(HMAC_PREFIX) && stored === sha256(canonicalJson(args.request)));
+    if (!same) return { ok: false, reason: 'KEY_REUSED' };
   }
   // Also on a repeat: the first request may have died between its SET and its add.
   await queue.add('job', data, { jobId });

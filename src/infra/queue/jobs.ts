@@ -1,14 +1,23 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { isBusinessCode } from '../../domain/index.js';
+import { textProblem } from '../../domain/text.js';
+
+/** A string PostgreSQL can store as it is: a planted NUL must not fail a whole commit group. */
+const storable = (max: number, freeText = false) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((value) => textProblem(value, { freeText }) === null, 'cannot be stored');
 
 /** Job payloads as they sit in Redis. Workers parse them again: Redis content is outside input. */
 export const issueJobSchema = z.object({
   type: z.literal('ISSUE'),
   /** Who asked (the JWT `sub`); the only one besides admins who may read the job. */
-  actor: z.string().min(1),
+  actor: storable(200),
   /** Who receives the coupon. */
-  userId: z.string().min(1),
+  userId: storable(200),
   policyId: z.string().uuid().optional(),
   /** HMAC of the normalised code; the plaintext code never reaches Redis. */
   codeHash: z
@@ -28,29 +37,29 @@ const paymentRef = z.object({ eventId: z.uuid(), orderId: z.string() });
 export const usageJobSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('RESERVE'),
-    actor: z.string(),
+    actor: storable(200),
     couponId: z.string(),
-    orderId: z.string(),
+    orderId: storable(200),
     orderAmount: z.number().int().min(0),
   }),
   z.object({
     type: z.literal('USE'),
-    actor: z.string(),
+    actor: storable(200),
     couponId: z.string(),
-    orderId: z.string(),
+    orderId: storable(200),
     orderAmount: z.number().int().min(0),
   }),
   z.object({
     type: z.literal('RELEASE'),
-    actor: z.string(),
+    actor: storable(200),
     couponId: z.string(),
-    orderId: z.string(),
+    orderId: storable(200),
   }),
   z.object({
     type: z.literal('CANCEL'),
-    actor: z.string(),
+    actor: storable(200),
     couponId: z.string(),
-    reason: z.string(),
+    reason: storable(500, true),
   }),
   /**
    * Payment events recorded in `payment_events` (a partition's chunk, in offset order); the worker

@@ -11,13 +11,23 @@ export type QueueName = keyof typeof QUEUE_NAMES;
 
 export type QueueSettings = Pick<Env, 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'>;
 
+/** How long a completed job stays readable through `GET /v1/jobs/:id`. */
+export const COMPLETED_JOB_AGE_S = 24 * 3600;
+/** How long a failed job stays readable. */
+export const FAILED_JOB_AGE_S = 7 * 24 * 3600;
+/**
+ * The longest a job stays in Redis: waiting and retrying (bounded by its attempts' backoff, well
+ * under a day with the defaults), then kept as failed. What points at a job lives this long.
+ */
+export const JOB_LIFETIME_S = FAILED_JOB_AGE_S + 24 * 3600;
+
 /** Finished jobs stay readable through `GET /v1/jobs/:id` for a day, failed ones for a week. */
 export function jobOptions(settings: QueueSettings): DefaultJobOptions {
   return {
     attempts: settings.JOB_ATTEMPTS,
     backoff: { type: 'exponential', delay: settings.JOB_BACKOFF_MS },
-    removeOnComplete: { age: 24 * 3600 },
-    removeOnFail: { age: 7 * 24 * 3600 },
+    removeOnComplete: { age: COMPLETED_JOB_AGE_S },
+    removeOnFail: { age: FAILED_JOB_AGE_S },
   };
 }
 
