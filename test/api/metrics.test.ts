@@ -1,19 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parsePrometheus as parse } from '../support/metrics.js';
 import { ADMIN, createStack, drained, policyBody, type Stack, user } from '../support/stack.js';
-
-/** Prometheus text → `name{labels}` → value, refusing any line that is not a comment or a sample. */
-function parse(text: string): Map<string, number> {
-  const samples = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/.exec(
-      line,
-    );
-    if (!match?.[1] || match[2] === undefined) throw new Error(`not Prometheus text: ${line}`);
-    samples.set(match[1], Number(match[2]));
-  }
-  return samples;
-}
 
 describe('GET /metrics', () => {
   let stack: Stack;

@@ -1,6 +1,9 @@
 import { expect } from 'vitest';
 
-/** Prometheus text → `name{labels}` → value, refusing any line that is not a comment or a sample. */
+/**
+ * Prometheus text → `name{labels}` → value, refusing any line that is not a comment or a sample.
+ * prom-client writes NaN as `Nan` (Prometheus reads either).
+ */
 export function parsePrometheus(text: string): Map<string, number> {
   const samples = new Map<string, number>();
   for (const line of text.split('\n')) {
