@@ -81,6 +81,7 @@ const OPENAPI_TAGS = [
     description: 'A user’s coupons: read, history, validate, reserve, use, release, cancel',
   },
   { name: 'jobs', description: 'The outcome of an accepted request' },
+  { name: 'audit', description: 'What administrators changed, for the record' },
   { name: 'operations', description: 'Liveness, readiness and metrics' },
 ];
 

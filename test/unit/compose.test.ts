@@ -35,18 +35,12 @@ const ROLES = {
 };
 const MONITORING = ['prometheus', 'grafana'];
 
-/**
- * Metric names the service exports (src/infra/metrics.ts), and the dead-letter and payment-service
- * circuit metrics the alert rules are written for ahead of them.
- */
-const METRICS = new Set([
-  ...[...read('src/infra/metrics.ts').matchAll(/name: '([a-zA-Z_:][a-zA-Z0-9_:]*)'/g)].map(
+/** Metric names the service exports (src/infra/metrics.ts). */
+const METRICS = new Set(
+  [...read('src/infra/metrics.ts').matchAll(/name: '([a-zA-Z_:][a-zA-Z0-9_:]*)'/g)].map(
     (m) => m[1],
   ),
-  'coupon_kafka_dlq_total',
-  'coupon_payment_service_circuit_open',
-  'coupon_payment_service_circuit_state',
-]);
+);
 
 /** The metric names a PromQL expression reads: identifiers that are not functions, labels or keywords. */
 function metricNames(expr: string): string[] {

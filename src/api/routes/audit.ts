@@ -14,6 +14,7 @@ export function auditRoutes({ orm, cursors }: { orm: Orm; cursors: CursorCodec }
       method: 'get',
       path: '/v1/audit',
       operationId: 'listAuditEntries',
+      tags: ['audit'],
       summary: 'The audit log of state-changing admin actions (admin), newest first',
       security: bearer,
       request: { query: paginationQuery },

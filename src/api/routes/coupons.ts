@@ -125,6 +125,7 @@ export function couponRoutes({ orm, cursors }: { orm: Orm; cursors: CursorCodec 
       method: 'get',
       path: '/v1/coupons/{couponId}/reservations',
       operationId: 'listCouponReservations',
+      tags: ['coupons'],
       summary: 'Every reservation of a coupon, oldest first (owner or admin)',
       security: bearer,
       request: { params },
