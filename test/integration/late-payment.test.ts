@@ -1,29 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import pg from 'pg';
-import { pino } from 'pino';
+import type { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PaymentEvent } from '../../src/infra/kafka/payment-event.js';
 import { applyAction } from '../../src/workers/apply-action.js';
 import { applyPaymentEvents } from '../../src/workers/apply-payment.js';
 import { expireCoupons } from '../../src/workers/expire-coupons.js';
+import { insertIssuedCoupon, insertPolicy } from '../support/fixtures-sql.js';
+import { capturedLogger } from '../support/logger.js';
 import { recordAndApply } from '../support/payments.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 
 const TTL = 15 * 60_000;
 const OWNER = 'late-owner';
-
-/** A pino logger whose lines the test can read. */
-function capturedLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
-}
 
 describe('late completion: PAYMENT_COMPLETED after the reservation timed out', () => {
   let db: TestDatabase;
@@ -36,14 +25,7 @@ describe('late completion: PAYMENT_COMPLETED after the reservation timed out', (
     db = await createTestDatabase();
     client = new pg.Client({ connectionString: db.url });
     await client.connect();
-    policyId = randomUUID();
-    await client.query(
-      `insert into coupon_policies (id, name, discount_type, discount_value, issue_type,
-                                    total_quantity, per_user_limit, valid_from, valid_until)
-       values ($1, 'late', 'FIXED_AMOUNT', 1000, 'DIRECT', 1000, 1000,
-               now() - interval '1 hour', now() + interval '7 days')`,
-      [policyId],
-    );
+    policyId = await insertPolicy(client, 'late');
   });
   afterAll(async () => {
     await client.end();
@@ -52,14 +34,7 @@ describe('late completion: PAYMENT_COMPLETED after the reservation timed out', (
 
   /** An ISSUED coupon of {@link OWNER} expiring `expiresInMs` from now. */
   async function issued(expiresInMs = 7 * 86_400_000) {
-    const couponId = randomUUID();
-    await client.query(
-      `insert into coupons (id, policy_id, user_id, user_slot, status, issued_at, expires_at,
-                            issue_job_id)
-       values ($1, $2, $3, $4, 'ISSUED', now(), now() + $5 * interval '1 millisecond', $6)`,
-      [couponId, policyId, OWNER, ++slot, expiresInMs, `job-${couponId}`],
-    );
-    return couponId;
+    return insertIssuedCoupon(client, { policyId, userId: OWNER, slot: ++slot, expiresInMs });
   }
 
   const act = (couponId: string, action: Record<string, unknown>) =>
@@ -164,7 +139,7 @@ describe('late completion: PAYMENT_COMPLETED after the reservation timed out', (
     await act(held, { type: 'RESERVE', orderId: 'order-other-1', orderAmount: 30000 });
     await act(used, { type: 'USE', orderId: 'order-other-2', orderAmount: 30000 });
 
-    const { logger, lines } = capturedLogger();
+    const { logger, lines } = capturedLogger('info');
     const events = [completed('order-slow-1'), completed('order-slow-2')];
     await pay(events, logger);
     expect(await coupon(held)).toMatchObject({ status: 'RESERVED', orderId: 'order-other-1' });

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
 import { type Admin, type KafkaMessage, Partitioners, type Producer } from 'kafkajs';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/infra/kafka/client.js';
 import { type PaymentBridge, startPaymentBridge } from '../../src/infra/kafka/payment-bridge.js';
@@ -15,6 +13,7 @@ import {
 } from '../../src/infra/queue/jobs.js';
 import { createWorkerRedis } from '../../src/infra/redis/connection.js';
 import { eachStoredMessageOnce } from '../support/kafka-reader.js';
+import { capturedLogger } from '../support/logger.js';
 import {
   createTestDatabase,
   services,
@@ -49,18 +48,6 @@ async function until<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-/** A pino logger whose warnings the test can read. */
-function capturedLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'warn' }, stream), lines };
 }
 
 const paymentEvent = (overrides: Partial<PaymentEvent> = {}): PaymentEvent => ({

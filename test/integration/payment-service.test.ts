@@ -15,6 +15,7 @@ import { StatsCache } from '../../src/infra/redis/stats-cache.js';
 import { applyAction } from '../../src/workers/apply-action.js';
 import { expireCoupons } from '../../src/workers/expire-coupons.js';
 import { startScheduler } from '../../src/workers/scheduler.js';
+import { insertIssuedCoupon, insertPolicy } from '../support/fixtures-sql.js';
 import { waitFor } from '../support/payments.js';
 import {
   createTestDatabase,
@@ -168,14 +169,7 @@ describe('the scheduler asks the payment service before a reservation times out'
     db = await createTestDatabase();
     client = new pg.Client({ connectionString: db.url });
     await client.connect();
-    policyId = randomUUID();
-    await client.query(
-      `insert into coupon_policies (id, name, discount_type, discount_value, issue_type,
-                                    total_quantity, per_user_limit, valid_from, valid_until)
-       values ($1, 'ask', 'FIXED_AMOUNT', 1000, 'DIRECT', 1000, 1000,
-               now() - interval '1 hour', now() + interval '7 days')`,
-      [policyId],
-    );
+    policyId = await insertPolicy(client, 'ask');
   });
   afterAll(async () => {
     await client.end();
@@ -185,14 +179,8 @@ describe('the scheduler asks the payment service before a reservation times out'
 
   /** A coupon reserved now for an order named `<kind>-<uuid>`; returns its id and order. */
   async function reservedFor(kind: string) {
-    const couponId = randomUUID();
+    const couponId = await insertIssuedCoupon(client, { policyId, userId: 'buyer', slot: ++slot });
     const orderId = `${kind}-${randomUUID()}`;
-    await client.query(
-      `insert into coupons (id, policy_id, user_id, user_slot, status, issued_at, expires_at,
-                            issue_job_id)
-       values ($1, $2, 'buyer', $3, 'ISSUED', now(), now() + interval '7 days', $4)`,
-      [couponId, policyId, ++slot, `job-${couponId}`],
-    );
     const reserved = await applyAction(
       db.orm.em.fork(),
       { type: 'RESERVE', actor: 'buyer', couponId, orderId, orderAmount: 30000 },

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyAction } from '../../src/workers/apply-action.js';
+import { insertIssuedCoupon, insertPolicy } from '../support/fixtures-sql.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 
 const TTL = 15 * 60_000;
@@ -16,30 +16,14 @@ describe('coupon_reservations: at most one ACTIVE reservation per coupon, by the
     db = await createTestDatabase();
     client = new pg.Client({ connectionString: db.url });
     await client.connect();
-    policyId = randomUUID();
-    await client.query(
-      `insert into coupon_policies (id, name, discount_type, discount_value, issue_type,
-                                    total_quantity, per_user_limit, valid_from, valid_until)
-       values ($1, 'reservations', 'FIXED_AMOUNT', 1000, 'DIRECT', 1000, 1000,
-               now() - interval '1 hour', now() + interval '7 days')`,
-      [policyId],
-    );
+    policyId = await insertPolicy(client, 'reservations');
   });
   afterAll(async () => {
     await client.end();
     await db.drop();
   });
 
-  async function issued() {
-    const couponId = randomUUID();
-    await client.query(
-      `insert into coupons (id, policy_id, user_id, user_slot, status, issued_at, expires_at,
-                            issue_job_id)
-       values ($1, $2, 'holder', $3, 'ISSUED', now(), now() + interval '7 days', $4)`,
-      [couponId, policyId, ++slot, `job-${couponId}`],
-    );
-    return couponId;
-  }
+  const issued = () => insertIssuedCoupon(client, { policyId, userId: 'holder', slot: ++slot });
 
   it('refuses a second ACTIVE reservation written from several connections at once: one wins', async () => {
     const couponId = await issued();

@@ -1,21 +1,7 @@
-import { Writable } from 'node:stream';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import pg from 'pg';
-import { pino } from 'pino';
 import { eachStoredMessageOnce } from './kafka-reader.js';
 import { uniqueName } from './services.js';
-
-/** A pino logger whose lines (warn and above) the test can read. */
-export function capturedLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'warn' }, stream), lines };
-}
 
 /** Reads every message stored on `topic` (each once) into `messages` until stopped. */
 export async function topicReader(kafka: Kafka, topic: string) {
