@@ -142,7 +142,7 @@ export async function ensureTopics(
 }
 
 /**
- * Creates `topics` and waits until every partition has a leader. kafkajs's own wait
+ * Creates `topics` and waits until every partition has a leader that serves it. kafkajs's own wait
  * (`waitForLeaders`) retries only "leader not available": a broker under load can first answer
  * "unknown topic or partition" for a topic it has just created, which kafkajs then throws (and
  * rejects a second time, unhandled). Here every retriable answer is waited out, up to `timeoutMs`.
@@ -159,7 +159,12 @@ export async function createTopics(
     try {
       const { topics: found } = await admin.fetchTopicMetadata({ topics: names });
       const led = found.every(({ partitions }) => partitions.every(({ leader }) => leader >= 0));
-      if (found.length === names.length && led) return;
+      if (found.length === names.length && led) {
+        // A leader in the metadata may still answer "not the leader" for a moment: the topics
+        // count as created once every partition answers an offsets request.
+        await Promise.all(names.map((topic) => admin.fetchTopicOffsets(topic)));
+        return;
+      }
     } catch (error) {
       if (!(error as { retriable?: boolean }).retriable || Date.now() > deadline) throw error;
     }
