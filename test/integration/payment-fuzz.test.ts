@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { type Admin, type Message, Partitioners, type Producer } from 'kafkajs';
+import type { Message, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/infra/kafka/client.js';
 import { startPaymentBridge } from '../../src/infra/kafka/payment-bridge.js';
-import { couponRows, header, topicReader } from '../support/bridge.js';
+import { bridgeHarness, type couponRows, header, topicReader } from '../support/bridge.js';
 import { capturedLogger } from '../support/logger.js';
 import { waitFor } from '../support/payments.js';
 import { services, type TestDatabase, uniqueName } from '../support/services.js';
-import { createStack, type Stack } from '../support/stack.js';
+import type { Stack } from '../support/stack.js';
 
 const HOSTILE = 500;
 const VALID = 100;
@@ -134,32 +134,19 @@ const hostile = fc.uuid().chain((id) => hostileFor(`fuzz-${id.slice(0, 8)}`));
 describe('the payment bridge under hostile messages', () => {
   const kafka = createKafka({ brokers: services().kafkaBrokers, clientId: uniqueName('test') });
   const topic = uniqueName('test.payments');
-  const closers: (() => Promise<unknown>)[] = [];
+  let harness: Awaited<ReturnType<typeof bridgeHarness>>;
   let stack: Stack;
   let db: TestDatabase;
   let rows: Awaited<ReturnType<typeof couponRows>>;
-  let admin: Admin;
   let producer: Producer;
+  let closers: (() => Promise<unknown>)[];
 
   beforeAll(async () => {
-    // The API is not used: the stack gives a database, the queues and the real usage workers.
-    stack = await createStack();
-    stack.startWorkers();
-    db = stack.db;
-    rows = await couponRows(db.url);
-    admin = kafka.admin();
-    producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await Promise.all([admin.connect(), producer.connect()]);
+    harness = await bridgeHarness(kafka);
+    ({ stack, db, rows, producer, closers } = harness);
+    harness.topics.push(topic, `${topic}.dlq`);
   });
-
-  afterAll(async () => {
-    for (const close of closers.reverse()) await close();
-    await producer?.disconnect();
-    await admin?.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
-    await admin?.disconnect();
-    await rows?.close();
-    await stack?.close();
-  });
+  afterAll(() => harness?.close());
 
   it(`applies ${VALID} valid events and sends ${HOSTILE} hostile messages to the DLQ`, async () => {
     const { logger, lines } = capturedLogger();

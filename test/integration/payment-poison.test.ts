@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { type Admin, type Message, Partitioners, type Producer } from 'kafkajs';
+import type { Message, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrm, type Orm } from '../../src/infra/db/orm.js';
 import { createKafka } from '../../src/infra/kafka/client.js';
 import { startPaymentBridge } from '../../src/infra/kafka/payment-bridge.js';
 import type { PaymentEvent } from '../../src/infra/kafka/payment-event.js';
-import { couponRows, header, topicReader } from '../support/bridge.js';
+import { bridgeHarness, type couponRows, header, topicReader } from '../support/bridge.js';
 import { capturedLogger } from '../support/logger.js';
 import { waitFor } from '../support/payments.js';
 import { services, type TestDatabase, uniqueName } from '../support/services.js';
-import { createStack, type Stack } from '../support/stack.js';
+import type { Stack } from '../support/stack.js';
 import { tcpProxy } from '../support/tcp-proxy.js';
 
 /**
@@ -19,34 +19,20 @@ import { tcpProxy } from '../support/tcp-proxy.js';
  */
 describe('the payment bridge and messages it cannot apply', () => {
   const kafka = createKafka({ brokers: services().kafkaBrokers, clientId: uniqueName('test') });
-  const topics: string[] = [];
-  /** What each test started, stopped after the file (newest first). */
-  const closers: (() => Promise<unknown>)[] = [];
+  let harness: Awaited<ReturnType<typeof bridgeHarness>>;
   let stack: Stack;
   let db: TestDatabase;
   let rows: Awaited<ReturnType<typeof couponRows>>;
-  let admin: Admin;
   let producer: Producer;
+  /** Topics to delete and what each test started, stopped after the file (newest first). */
+  let topics: string[];
+  let closers: (() => Promise<unknown>)[];
 
   beforeAll(async () => {
-    // The API is not used: the stack gives a database, the queues and the real usage workers.
-    stack = await createStack();
-    stack.startWorkers();
-    db = stack.db;
-    rows = await couponRows(db.url);
-    admin = kafka.admin();
-    producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await Promise.all([admin.connect(), producer.connect()]);
+    harness = await bridgeHarness(kafka);
+    ({ stack, db, rows, producer, topics, closers } = harness);
   });
-
-  afterAll(async () => {
-    for (const close of closers.reverse()) await close();
-    await producer?.disconnect();
-    if (topics.length > 0) await admin?.deleteTopics({ topics }).catch(() => undefined);
-    await admin?.disconnect();
-    await rows?.close();
-    await stack?.close();
-  });
+  afterAll(() => harness?.close());
 
   /** A bridge on a fresh topic that records and applies each chunk itself, as the service runs it. */
   async function bridgeOnFreshTopic(orm: Orm = db.orm) {

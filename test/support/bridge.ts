@@ -1,7 +1,8 @@
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import { type Kafka, type KafkaMessage, Partitioners } from 'kafkajs';
 import pg from 'pg';
 import { eachStoredMessageOnce } from './kafka-reader.js';
 import { uniqueName } from './services.js';
+import { createStack } from './stack.js';
 
 /** Reads every message stored on `topic` (each once) into `messages` until stopped. */
 export async function topicReader(kafka: Kafka, topic: string) {
@@ -58,5 +59,38 @@ export async function couponRows(url: string) {
       return rows.map((row) => row.status);
     },
     close: () => client.end(),
+  };
+}
+
+/**
+ * What a payment-bridge test runs against: the real usage workers on a database of its own (the
+ * stack; its API is not used), the coupon rows, and a Kafka admin and producer. `close()` runs the
+ * test's own closers (newest first), deletes `topics` and stops the rest.
+ */
+export async function bridgeHarness(kafka: Kafka) {
+  const stack = await createStack();
+  stack.startWorkers();
+  const rows = await couponRows(stack.db.url);
+  const admin = kafka.admin();
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await Promise.all([admin.connect(), producer.connect()]);
+  const topics: string[] = [];
+  const closers: (() => Promise<unknown>)[] = [];
+  return {
+    stack,
+    db: stack.db,
+    rows,
+    admin,
+    producer,
+    topics,
+    closers,
+    async close() {
+      for (const close of closers.reverse()) await close();
+      await producer.disconnect();
+      if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
+      await admin.disconnect();
+      await rows.close();
+      await stack.close();
+    },
   };
 }
