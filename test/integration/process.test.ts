@@ -79,13 +79,16 @@ describe('the program', () => {
       await waitFor('the primary to start', () =>
         linesOf('started').some((l) => l.pid === primary),
       );
+      // Each api process writes its own stdout: its `api listening` line can reach us after the
+      // primary's `started`, which waited for both to listen.
+      await waitFor('both api processes to log', () => children().length >= 2);
       pids = children();
       expect(pids).toHaveLength(2);
       expect(pids).not.toContain(primary);
       await allHealthy();
       process.kill(pids[0]!, 'SIGKILL');
       await waitFor('a replacement api process', () =>
-        children().some((pid) => !pids.includes(pid)),
+        children().some((pid) => !pids.includes(pid)) && children().length >= 2,
       );
       await allHealthy();
       pids = children();
