@@ -21,6 +21,8 @@ const RUN_LIMIT_MS = 9.5 * 60_000;
 const STEP_LIMIT_MS = 30_000;
 const scale = Math.min(1, Math.max(0.01, Number(process.env.BENCH_SCALE ?? 1)));
 const count = (full: number) => Math.max(100, Math.round((full * scale) / 100) * 100);
+/** The steady part of the payments scenario: 20 s at full scale, at least 2. */
+const steadySeconds = Math.max(2, Math.round(20 * scale));
 /** BENCH_ONLY=3,4: run just these scenarios, print their raw figures, write no results file. */
 const only = new Set(
   (process.env.BENCH_ONLY ?? '')
@@ -143,7 +145,7 @@ async function scenarios(ctx: BenchContext, probes: CpuProbe[]): Promise<Results
   log(`4. flash sale (${count(100_000)} users, quota ${count(10_000)})`);
   const sale = await flashSale(ctx, count(100_000), count(10_000), probes);
   log(`5. payments (${jobs / 2} events)`);
-  const pay = await payments(ctx, drain2.policyIds[0]!, jobs / 2, probes);
+  const pay = await payments(ctx, drain2.policyIds[0]!, jobs / 2, probes, steadySeconds);
 
   const perProcess = allProcs().map((p) => ({
     name: p.name,
@@ -178,7 +180,8 @@ async function someScenarios(ctx: BenchContext, probes: CpuProbe[]): Promise<unk
   if (only.has('2') || only.has('5')) {
     const drain2 = await issuanceDrain(ctx, 'r2', jobs / 2, 2, probes);
     if (only.has('2')) out.drain2 = drain2;
-    if (only.has('5')) out.payments = await payments(ctx, drain2.policyIds[0]!, jobs / 2, probes);
+    if (only.has('5'))
+      out.payments = await payments(ctx, drain2.policyIds[0]!, jobs / 2, probes, steadySeconds);
   }
   if (only.has('3')) out.ingress = await httpIngress(ctx, scale < 1 ? 3 : 10, probes);
   if (only.has('4')) out.flashSale = await flashSale(ctx, count(100_000), count(10_000), probes);
