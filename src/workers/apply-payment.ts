@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import {
+  type Coupon,
   completeLatePayment,
   decidePayment,
   type PaymentDecision,
@@ -28,6 +29,11 @@ export interface PaymentResult {
   applied: { eventId: string; type: string; outcome: string; couponIds: string[] }[];
   /** Policies whose coupons changed (for the statistics cache). */
   policyIds: string[];
+  /**
+   * Every coupon the call changed, as its transaction left it, by id: one map shared by the
+   * results of all the call's orders (a coupon can change for two orders in one call).
+   */
+  coupons: Map<string, Coupon>;
 }
 
 /** Every pending event's decision, in order: the changes to write (by round) and each event's outcome. */
@@ -37,8 +43,12 @@ function decideAll(
   orderIds: string[],
   now: Date,
 ) {
+  const changed = new Map<string, Coupon>();
   const results = new Map(
-    orderIds.map((id): [string, PaymentResult] => [id, { applied: [], policyIds: [] }]),
+    orderIds.map((id): [string, PaymentResult] => [
+      id,
+      { applied: [], policyIds: [], coupons: changed },
+    ]),
   );
   const taken: { eventId: string; orderId: string }[] = [];
   // The order each coupon was locked for: a restore clears `orderId`, later events still apply.
@@ -64,7 +74,7 @@ function decideAll(
   for (const event of pending) {
     let result = results.get(event.orderId);
     if (!result) {
-      result = { applied: [], policyIds: [] };
+      result = { applied: [], policyIds: [], coupons: changed };
       results.set(event.orderId, result);
     }
     const late = lateOf.get(event.orderId);
@@ -96,6 +106,7 @@ function decideAll(
       if (lateUse) ofOrder.set(event.orderId, [locked]);
       touched.push(locked.coupon.id);
       result.policyIds.push(locked.coupon.policyId);
+      changed.set(locked.coupon.id, locked.coupon);
       outcome = decision.transition.event;
     }
     if (outcome === 'COUPON_TAKEN') taken.push({ eventId: event.eventId, orderId: event.orderId });

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Coupon } from '../domain/index.js';
 import { paymentOutcomes } from '../infra/db/payment-events.js';
-import { COUPON_COLUMNS, couponView, toCoupon } from '../infra/db/rows.js';
-import { pgArray, query } from '../infra/db/sql.js';
+import { couponView } from '../infra/db/rows.js';
 import type { PaymentResult } from './apply-payment.js';
 
 /** One event of a completed PAYMENT job, as `GET /v1/jobs/:jobId` shows it. */
@@ -26,18 +26,13 @@ export async function paymentViews(
   const applied = new Map(
     results.flatMap(({ applied }) => applied.map((event) => [event.eventId, event] as const)),
   );
+  // As the transactions left them. The results of one transaction share one map: each map once.
+  const coupons = new Map<string, Coupon>();
+  for (const changed of new Set(results.map((result) => result.coupons))) {
+    for (const [id, coupon] of changed) coupons.set(id, coupon);
+  }
   const earlier = events.filter(({ eventId }) => !applied.has(eventId)).map((e) => e.eventId);
   const recorded = earlier.length > 0 ? await paymentOutcomes(em, earlier) : new Map();
-  const couponIds = [...new Set([...applied.values()].flatMap((event) => event.couponIds))];
-  const coupons =
-    couponIds.length === 0
-      ? []
-      : await query<Parameters<typeof toCoupon>[0]>(
-          em,
-          `select ${COUPON_COLUMNS} from coupons c where c.id = any(?::uuid[])`,
-          [pgArray(couponIds)],
-        );
-  const byId = new Map(coupons.map((row) => [String(row.id), couponView(toCoupon(row))]));
   return events.map(({ eventId, orderId }) => {
     const mine = applied.get(eventId);
     const outcome = mine?.outcome ?? recorded.get(eventId);
@@ -45,6 +40,7 @@ export async function paymentViews(
     // of their orders: an event still pending here is a fault, and the job is retried.
     if (!outcome) throw new Error(`payment event ${eventId} is still pending after its job`);
     const couponId = mine?.couponIds.at(-1);
-    return { eventId, orderId, outcome, coupon: (couponId && byId.get(couponId)) || null };
+    const coupon = couponId ? coupons.get(couponId) : undefined;
+    return { eventId, orderId, outcome, coupon: coupon ? couponView(coupon) : null };
   });
 }
