@@ -5,15 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as ClientModule from '../../client/src/index.js';
-import { type ServiceProcess, serviceEnv, startService } from '../support/process.js';
-import {
-  createTestDatabase,
-  services,
-  type TestDatabase,
-  uniqueName,
-} from '../support/services.js';
-import { policyBody } from '../support/stack.js';
-import { TEST_CODE_SECRET, TEST_JWT_SECRET, token } from '../support/tokens.js';
+import { type ServiceProcess, startService } from '../support/process.js';
+import { createTestDatabase, type TestDatabase } from '../support/services.js';
+import { policyBody, testServiceEnv } from '../support/stack.js';
+import { token } from '../support/tokens.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -36,14 +31,7 @@ describe('@coupon-service/client against the running service', () => {
     );
     client = (await import(pathToFileURL(join(built, 'index.js')).href)) as typeof ClientModule;
     db = await createTestDatabase();
-    service = await startService({
-      ...serviceEnv({ ...services(), databaseUrl: db.url }),
-      JWT_SECRET: TEST_JWT_SECRET,
-      CODE_HASH_SECRET: TEST_CODE_SECRET,
-      QUEUE_PREFIX: `{${uniqueName('client')}}`,
-      RATE_LIMIT_MAX: '0',
-      ROLES: 'all',
-    });
+    service = await startService(testServiceEnv(db.url, { ROLES: 'all' }));
   });
   afterAll(async () => {
     await service?.stop();

@@ -1,16 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runToExit, type ServiceProcess, serviceEnv, startService } from '../support/process.js';
-import {
-  createTestDatabase,
-  services,
-  type TestDatabase,
-  uniqueName,
-} from '../support/services.js';
-import { policyBody } from '../support/stack.js';
+import { runToExit, type ServiceProcess, startService } from '../support/process.js';
+import { createTestDatabase, type TestDatabase, uniqueName } from '../support/services.js';
+import { policyBody, testServiceEnv } from '../support/stack.js';
 import { startTlsRedis, type TlsRedis } from '../support/tls-redis.js';
-import { authHeaders, TEST_CODE_SECRET, TEST_JWT_SECRET } from '../support/tokens.js';
+import { authHeaders } from '../support/tokens.js';
 
 /** The few fields of the API's answers this test reads. */
 interface Reply {
@@ -24,13 +19,7 @@ describe('Redis over TLS (rediss://)', () => {
   let db: TestDatabase;
   let service: ServiceProcess | undefined;
   const prefix = `{${uniqueName('tls')}}`;
-  const env = () => ({
-    ...serviceEnv({ ...services(), databaseUrl: db.url, redisUrl: redis.url }),
-    JWT_SECRET: TEST_JWT_SECRET,
-    CODE_HASH_SECRET: TEST_CODE_SECRET,
-    QUEUE_PREFIX: prefix,
-    RATE_LIMIT_MAX: '0',
-  });
+  const env = () => testServiceEnv(db.url, { REDIS_URL: redis.url, QUEUE_PREFIX: prefix });
 
   beforeAll(async () => {
     [redis, db] = await Promise.all([startTlsRedis(), createTestDatabase()]);

@@ -53,19 +53,26 @@ const bool = (fallback: 'true' | 'false') =>
     .default(fallback)
     .transform((value) => value === 'true');
 
-/** A PEM file of CA certificates, read once here so a wrong path stops the process at start-up. */
-const caFile = z
-  .string()
-  .trim()
-  .optional()
-  .refine((path) => {
-    if (path === undefined) return true;
-    try {
-      return readFileSync(path, 'utf8').includes('-----BEGIN CERTIFICATE-----');
-    } catch {
-      return false;
-    }
-  }, 'must name a readable PEM file of CA certificates');
+/** An optional value that must pass `valid`; a `valid` that throws refuses it too. */
+const optionalWhere = (valid: (value: string) => boolean, message: string) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .refine((value) => {
+      if (value === undefined) return true;
+      try {
+        return valid(value);
+      } catch {
+        return false;
+      }
+    }, message);
+
+/** A PEM file of CA certificates, read here so a wrong path stops the process at start-up. */
+const caFile = optionalWhere(
+  (path) => readFileSync(path, 'utf8').includes('-----BEGIN CERTIFICATE-----'),
+  'must name a readable PEM file of CA certificates',
+);
 
 /** libpq's `sslmode` values the service honours (see `infra/db/ssl.ts`). */
 export const PG_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
@@ -125,18 +132,10 @@ const envSchema = z.object({
   EXPIRY_INTERVAL_MS: intFrom(100, 60_000),
   RESERVATION_TTL_MS: intFrom(1, 900_000),
   /** The payment service asked before a reservation times out; unset: reservations just time out. */
-  PAYMENT_SERVICE_URL: z
-    .string()
-    .trim()
-    .optional()
-    .refine((value) => {
-      if (value === undefined) return true;
-      try {
-        return ['http:', 'https:'].includes(new URL(value).protocol);
-      } catch {
-        return false;
-      }
-    }, 'must be an http:// or https:// URL'),
+  PAYMENT_SERVICE_URL: optionalWhere(
+    (value) => ['http:', 'https:'].includes(new URL(value).protocol),
+    'must be an http:// or https:// URL',
+  ),
   /** Extensions of one TTL each granted to a reservation whose payment is still PENDING. */
   RESERVATION_MAX_EXTENSIONS: intFrom(0, 2),
   /** Age at which a recorded payment event still pending is applied by the scheduler. */
