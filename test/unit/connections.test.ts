@@ -37,6 +37,13 @@ describe('encrypted connections: the environment', () => {
       'DATABASE_URL: sslmode must be one of disable, require, verify-ca, verify-full \\(allow and prefer cannot fall back here\\)',
     ],
     [
+      {
+        DATABASE_URL: `postgres://h/db?sslmode=verify-full&sslrootcert=${join(dir, 'missing.pem')}`,
+      },
+      'DATABASE_URL: sslrootcert names a file that cannot be read',
+    ],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL: must be a postgres:// or postgresql:// URL'],
+    [
       { REDIS_URL: 'rediss://h:6380', REDIS_TLS_CA_FILE: join(dir, 'missing.pem') },
       'REDIS_TLS_CA_FILE: must name a readable PEM file of CA certificates',
     ],

@@ -88,13 +88,30 @@ const envSchema = z.object({
   DATABASE_URL: url(
     ['postgres:', 'postgresql:'],
     'postgres://postgres@127.0.0.1:5432/coupon',
-  ).refine(
-    (value) => {
-      const mode = new URL(value).searchParams.get('sslmode');
-      return mode === null || (PG_SSL_MODES as readonly string[]).includes(mode);
-    },
-    `sslmode must be one of ${PG_SSL_MODES.join(', ')} (allow and prefer cannot fall back here)`,
-  ),
+  ).superRefine((value, ctx) => {
+    let params: URLSearchParams;
+    try {
+      params = new URL(value).searchParams;
+    } catch {
+      return; // `url` has said so.
+    }
+    const mode = params.get('sslmode');
+    if (mode !== null && !(PG_SSL_MODES as readonly string[]).includes(mode)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `sslmode must be one of ${PG_SSL_MODES.join(', ')} (allow and prefer cannot fall back here)`,
+      });
+    }
+    for (const name of ['sslrootcert', 'sslcert', 'sslkey']) {
+      const path = params.get(name);
+      if (path === null || path === 'system') continue;
+      try {
+        readFileSync(path);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `${name} names a file that cannot be read` });
+      }
+    }
+  }),
   REDIS_URL: url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
   /** CA certificates a `rediss://` server's certificate must chain to; unset: the system's. */
   REDIS_TLS_CA_FILE: caFile,
