@@ -15,7 +15,7 @@ import { createQueues } from '../src/infra/queue/queues.js';
 import { createClientRedis, waitForRedis } from '../src/infra/redis/connection.js';
 
 const env = parseEnv({ REDIS_URL: process.env.REDIS_URL, QUEUE_PREFIX: process.env.QUEUE_PREFIX });
-const redis = createClientRedis(env.REDIS_URL);
+const redis = createClientRedis(env);
 await waitForRedis(redis);
 const queues = createQueues(redis, env);
 

@@ -4,9 +4,10 @@
  * Prints `{"msg":"ready"}` once connected; SIGTERM closes it.
  */
 import { Worker } from 'bullmq';
+import { parseEnv } from '../src/infra/config/env.js';
 import { createWorkerRedis } from '../src/infra/redis/connection.js';
 
-const connection = createWorkerRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+const connection = createWorkerRedis(parseEnv({ REDIS_URL: process.env.REDIS_URL }));
 const worker = new Worker(process.env.QUEUE_NAME ?? 'issuance', async () => undefined, {
   connection,
   prefix: process.env.QUEUE_PREFIX ?? 'bench',

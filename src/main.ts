@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { activeRoles, ConfigError, type Env, parseEnv } from './infra/config/env.js';
 import { createOrm } from './infra/db/orm.js';
-import { createKafka } from './infra/kafka/client.js';
+import { createKafka, kafkaConnection } from './infra/kafka/client.js';
 import { createLogger } from './infra/logger.js';
 import { createQueues } from './infra/queue/queues.js';
 import { createClientRedis, waitForRedis } from './infra/redis/connection.js';
@@ -55,13 +55,13 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
 
   const orm = await createOrm({ databaseUrl: env.DATABASE_URL, poolMax: env.DB_POOL_MAX });
   closers.push(() => orm.close());
-  const redis = createClientRedis(env.REDIS_URL);
+  const redis = createClientRedis(env);
   closers.push(() => redis.quit());
   await waitForRedis(redis);
   // Producers share the fail-fast connection: a request answers 503 rather than wait for Redis.
   const queues = createQueues(redis, env);
   closers.push(() => queues.close());
-  const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: 'coupon-service', logger });
+  const kafka = createKafka({ ...kafkaConnection(env), clientId: 'coupon-service', logger });
 
   const stats = new StatsCache(redis, env.QUEUE_PREFIX);
   // Each role's modules load only when the role runs: a worker process never loads the HTTP stack.

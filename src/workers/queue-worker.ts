@@ -24,7 +24,7 @@ export function startQueueWorker(
   { queue, concurrency, process, afterClose }: QueueWorkerOptions,
 ): { close(): Promise<void> } {
   const { env, logger } = deps;
-  const connection = createWorkerRedis(env.REDIS_URL);
+  const connection = createWorkerRedis(env);
   // A group's jobs finish in the same turn: their completions or failures (and the next fetches)
   // leave as one write instead of one each.
   const processCorked = async (job: Job) => {

@@ -33,7 +33,7 @@ export async function startScheduler({
   stats,
   redis,
 }: WorkerDeps): Promise<{ close(): Promise<void> }> {
-  const connection = createWorkerRedis(env.REDIS_URL);
+  const connection = createWorkerRedis(env);
   const queue = new Queue(QUEUE_NAMES.maintenance, { connection, prefix: env.QUEUE_PREFIX });
   await queue.upsertJobScheduler(
     EXPIRY_SCHEDULER,

@@ -63,7 +63,7 @@ const paymentEvent = (overrides: Partial<PaymentEvent> = {}): PaymentEvent => ({
 describe('the payment bridge: Kafka → payment_events + usage queue', () => {
   const kafka = createKafka({ brokers: services().kafkaBrokers, clientId: uniqueName('test') });
   const prefix = uniqueName('test');
-  const connection = createWorkerRedis(services().redisUrl);
+  const connection = createWorkerRedis({ REDIS_URL: services().redisUrl });
   const topics: string[] = [];
   const queues: Queue<UsageJobData>[] = [];
   let db: TestDatabase;

@@ -5,7 +5,7 @@ import { services, uniqueName } from '../support/services.js';
 
 describe('BullMQ on the real Redis', () => {
   const prefix = uniqueName('test');
-  const connection = createWorkerRedis(services().redisUrl);
+  const connection = createWorkerRedis({ REDIS_URL: services().redisUrl });
   afterAll(async () => {
     const keys = await connection.keys(`${prefix}:*`);
     if (keys.length) await connection.del(...keys);
@@ -17,7 +17,7 @@ describe('BullMQ on the real Redis', () => {
     const queue = new Queue(name, { connection, prefix });
     // From the stream's start: a job finishing before the first read is still seen.
     const events = new QueueEvents(name, {
-      connection: createWorkerRedis(services().redisUrl),
+      connection: createWorkerRedis({ REDIS_URL: services().redisUrl }),
       prefix,
       lastEventId: '0',
     });

@@ -12,23 +12,33 @@ import { createTestDatabase, services, type TestDatabase, uniqueName } from './s
 import { authHeaders, TEST_CODE_SECRET, TEST_JWT_SECRET } from './tokens.js';
 
 /**
+ * The environment of the service on the test services: the test secrets, the database `databaseUrl`,
+ * a queue prefix of its own and no rate limit; `overrides` adds or replaces.
+ */
+export function testServiceEnv(databaseUrl: string, overrides: Record<string, string> = {}) {
+  return {
+    ...serviceEnv({ ...services(), databaseUrl }),
+    JWT_SECRET: TEST_JWT_SECRET,
+    CODE_HASH_SECRET: TEST_CODE_SECRET,
+    // A Redis Cluster hash tag, as a clustered deployment would use: every suite runs with one.
+    QUEUE_PREFIX: `{${uniqueName('test')}}`,
+    RATE_LIMIT_MAX: '0',
+    ...overrides,
+  };
+}
+
+/**
  * The API in-process (through `app.request`) on real PostgreSQL and Redis, with its own database and
  * queue prefix. Workers are started on demand: in this process, or as separate OS processes by the
  * tests that need several.
  */
 export async function createStack(overrides: Record<string, string> = {}) {
   const db: TestDatabase = await createTestDatabase();
-  const envVars = {
-    ...serviceEnv({ ...services(), databaseUrl: db.url }),
-    JWT_SECRET: TEST_JWT_SECRET,
-    CODE_HASH_SECRET: TEST_CODE_SECRET,
-    // A Redis Cluster hash tag, as a clustered deployment would use: every suite runs with one.
-    QUEUE_PREFIX: `{${uniqueName('test')}}`,
+  const envVars = testServiceEnv(db.url, {
     JOB_BACKOFF_MS: '50',
-    RATE_LIMIT_MAX: '0',
     LOG_LEVEL: 'silent',
     ...overrides,
-  };
+  });
   const env: Env = parseEnv(envVars);
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /** Secrets that only exist so a local run works without setup; production refuses them. */
@@ -46,18 +47,92 @@ const list = (fallback: string) =>
         .filter((item) => item.length > 0),
     );
 
+const bool = (fallback: 'true' | 'false') =>
+  z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default(fallback)
+    .transform((value) => value === 'true');
+
+/** An optional value that must pass `valid`; a `valid` that throws refuses it too. */
+const optionalWhere = (valid: (value: string) => boolean, message: string) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .refine((value) => {
+      if (value === undefined) return true;
+      try {
+        return valid(value);
+      } catch {
+        return false;
+      }
+    }, message);
+
+/** A PEM file of CA certificates, read here so a wrong path stops the process at start-up. */
+const caFile = optionalWhere(
+  (path) => readFileSync(path, 'utf8').includes('-----BEGIN CERTIFICATE-----'),
+  'must name a readable PEM file of CA certificates',
+);
+
+/** libpq's `sslmode` values the service honours (see `infra/db/ssl.ts`). */
+export const PG_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
+
+/** Mechanisms kafkajs speaks without plugins. */
+export const KAFKA_SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+
 const secret = (fallback: string) =>
   z.string().min(16, 'must be at least 16 characters').default(fallback);
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://postgres@127.0.0.1:5432/coupon'),
+  DATABASE_URL: url(
+    ['postgres:', 'postgresql:'],
+    'postgres://postgres@127.0.0.1:5432/coupon',
+  ).superRefine((value, ctx) => {
+    let params: URLSearchParams;
+    try {
+      params = new URL(value).searchParams;
+    } catch {
+      return; // `url` has said so.
+    }
+    const mode = params.get('sslmode');
+    if (mode !== null && !(PG_SSL_MODES as readonly string[]).includes(mode)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `sslmode must be one of ${PG_SSL_MODES.join(', ')} (allow and prefer cannot fall back here)`,
+      });
+    }
+    for (const name of ['sslrootcert', 'sslcert', 'sslkey']) {
+      const path = params.get(name);
+      if (path === null || path === 'system') continue;
+      try {
+        readFileSync(path);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `${name} names a file that cannot be read` });
+      }
+    }
+  }),
   REDIS_URL: url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
+  /** CA certificates a `rediss://` server's certificate must chain to; unset: the system's. */
+  REDIS_TLS_CA_FILE: caFile,
+  /** `false` accepts any certificate from a `rediss://` server (encrypted, not authenticated). */
+  REDIS_TLS_REJECT_UNAUTHORIZED: bool('true'),
   KAFKA_BROKERS: list('127.0.0.1:9092').pipe(
     z
       .array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port'))
       .min(1, 'needs at least one broker'),
   ),
+  /** TLS to the Kafka brokers. */
+  KAFKA_SSL: bool('false'),
+  /** CA certificates the brokers' certificates must chain to; unset: the system's. */
+  KAFKA_SSL_CA_FILE: caFile,
+  KAFKA_SASL_MECHANISM: z
+    .enum(KAFKA_SASL_MECHANISMS, {
+      error: `must be one of ${KAFKA_SASL_MECHANISMS.join(', ')}`,
+    })
+    .optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
   PORT: intFrom(0, 3000).pipe(z.number().max(65535)),
   JWT_SECRET: secret(DEVELOPMENT_SECRETS.JWT_SECRET),
   CODE_HASH_SECRET: secret(DEVELOPMENT_SECRETS.CODE_HASH_SECRET),
@@ -68,27 +143,16 @@ const envSchema = z.object({
   ADMIN_USER: z.string().min(1).default('admin'),
   ADMIN_PASSWORD: z.string().min(1).default(DEVELOPMENT_SECRETS.ADMIN_PASSWORD),
   /** `true`: bull-board shows the queues and changes nothing. */
-  ADMIN_READ_ONLY: z
-    .enum(['true', 'false'], { error: 'must be true or false' })
-    .default('false')
-    .transform((value) => value === 'true'),
+  ADMIN_READ_ONLY: bool('false'),
   RATE_LIMIT_MAX: intFrom(0, 100),
   RATE_LIMIT_WINDOW_MS: intFrom(1, 10_000),
   EXPIRY_INTERVAL_MS: intFrom(100, 60_000),
   RESERVATION_TTL_MS: intFrom(1, 900_000),
   /** The payment service asked before a reservation times out; unset: reservations just time out. */
-  PAYMENT_SERVICE_URL: z
-    .string()
-    .trim()
-    .optional()
-    .refine((value) => {
-      if (value === undefined) return true;
-      try {
-        return ['http:', 'https:'].includes(new URL(value).protocol);
-      } catch {
-        return false;
-      }
-    }, 'must be an http:// or https:// URL'),
+  PAYMENT_SERVICE_URL: optionalWhere(
+    (value) => ['http:', 'https:'].includes(new URL(value).protocol),
+    'must be an http:// or https:// URL',
+  ),
   /** Extensions of one TTL each granted to a reservation whose payment is still PENDING. */
   RESERVATION_MAX_EXTENSIONS: intFrom(0, 2),
   /** Age at which a recorded payment event still pending is applied by the scheduler. */
@@ -156,6 +220,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     throw new ConfigError(`Invalid environment variable ${name}: ${issue?.message ?? 'invalid'}`);
   }
   const env = result.data;
+  checkConnections(env);
   if (env.NODE_ENV === 'production') {
     for (const [name, value] of Object.entries(DEVELOPMENT_SECRETS)) {
       if (env[name as keyof typeof DEVELOPMENT_SECRETS] === value) {
@@ -171,6 +236,31 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     }
   }
   return env;
+}
+
+/** Settings that only make sense together, each refused with one line naming what is missing. */
+function checkConnections(env: Env): void {
+  const refuse = (name: string, why: string) => {
+    throw new ConfigError(`Invalid environment variable ${name}: ${why}`);
+  };
+  if (env.REDIS_TLS_CA_FILE && !env.REDIS_URL.startsWith('rediss:')) {
+    refuse('REDIS_TLS_CA_FILE', 'is set but REDIS_URL is not a rediss:// URL');
+  }
+  if (env.KAFKA_SSL_CA_FILE && !env.KAFKA_SSL) {
+    refuse('KAFKA_SSL_CA_FILE', 'is set but KAFKA_SSL is not true');
+  }
+  const { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD } = env;
+  if (mechanism) {
+    if (!KAFKA_SASL_USERNAME)
+      refuse('KAFKA_SASL_USERNAME', `is required with KAFKA_SASL_MECHANISM`);
+    if (!KAFKA_SASL_PASSWORD)
+      refuse('KAFKA_SASL_PASSWORD', `is required with KAFKA_SASL_MECHANISM`);
+    if (mechanism === 'plain' && !env.KAFKA_SSL && env.NODE_ENV === 'production') {
+      refuse('KAFKA_SASL_MECHANISM', 'plain sends the password in clear: set KAFKA_SSL=true');
+    }
+  } else if (KAFKA_SASL_USERNAME || KAFKA_SASL_PASSWORD) {
+    refuse('KAFKA_SASL_MECHANISM', 'is required with KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD');
+  }
 }
 
 /** The roles this process runs, with `all` expanded. */

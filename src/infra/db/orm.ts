@@ -4,6 +4,7 @@ import { Migration20261125Initial } from './migrations/20261125-initial.js';
 import { Migration20261125Payments } from './migrations/20261125-payments.js';
 import { Migration20261202Audit } from './migrations/20261202-audit.js';
 import { Migration20261202Reservations } from './migrations/20261202-reservations.js';
+import { pgSsl } from './ssl.js';
 
 /** Every migration, in order. Listed here rather than discovered so a bundled build finds them. */
 export const MIGRATIONS = [
@@ -14,12 +15,14 @@ export const MIGRATIONS = [
 ];
 
 export interface OrmOptions {
+  /** A `postgres://` URL; its `sslmode`, `sslrootcert`, `sslcert`, `sslkey` are honoured (see {@link pgSsl}). */
   databaseUrl: string;
   /** @defaultValue 10 */
   poolMax?: number;
 }
 
 export function ormConfig({ databaseUrl, poolMax = 10 }: OrmOptions) {
+  const ssl = pgSsl(databaseUrl);
   return defineConfig({
     clientUrl: databaseUrl,
     entities: ENTITIES,
@@ -36,7 +39,9 @@ export function ormConfig({ databaseUrl, poolMax = 10 }: OrmOptions) {
     allowGlobalContext: false,
     debug: false,
     // Connection errors must surface as errors, not as a hung first query.
-    driverOptions: { connection: { connectionTimeoutMillis: 5000 } },
+    driverOptions: {
+      connection: { connectionTimeoutMillis: 5000, ...(ssl === undefined ? {} : { ssl }) },
+    },
   });
 }
 

@@ -1,10 +1,49 @@
-import { type Admin, Kafka, logLevel } from 'kafkajs';
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { type Admin, Kafka, type KafkaConfig, logLevel, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { Env } from '../config/env.js';
 
 export interface KafkaOptions {
   brokers: string[];
   clientId: string;
   logger?: Logger;
+  /**
+   * TLS to the brokers: `true` trusts Node's CAs, options add e.g. a `ca`.
+   * @defaultValue plain TCP
+   */
+  ssl?: ConnectionOptions | boolean;
+  /** @defaultValue no authentication */
+  sasl?: SASLOptions;
+}
+
+/** The brokers and how to reach them safely, from the environment: every Kafka client's source. */
+export function kafkaConnection(
+  env: Pick<
+    Env,
+    | 'KAFKA_BROKERS'
+    | 'KAFKA_SSL'
+    | 'KAFKA_SSL_CA_FILE'
+    | 'KAFKA_SASL_MECHANISM'
+    | 'KAFKA_SASL_USERNAME'
+    | 'KAFKA_SASL_PASSWORD'
+  >,
+): Pick<KafkaOptions, 'brokers' | 'ssl' | 'sasl'> {
+  const connection: Pick<KafkaOptions, 'brokers' | 'ssl' | 'sasl'> = { brokers: env.KAFKA_BROKERS };
+  if (env.KAFKA_SSL) {
+    connection.ssl = env.KAFKA_SSL_CA_FILE
+      ? { ca: readFileSync(env.KAFKA_SSL_CA_FILE, 'utf8') }
+      : true;
+  }
+  // The environment schema has made sure the three come together.
+  if (env.KAFKA_SASL_MECHANISM && env.KAFKA_SASL_USERNAME && env.KAFKA_SASL_PASSWORD) {
+    connection.sasl = {
+      mechanism: env.KAFKA_SASL_MECHANISM,
+      username: env.KAFKA_SASL_USERNAME,
+      password: env.KAFKA_SASL_PASSWORD,
+    };
+  }
+  return connection;
 }
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -39,10 +78,13 @@ export function kafkaLogLevel(
   return LEVELS[level] ?? 'info';
 }
 
-export function createKafka({ brokers, clientId, logger }: KafkaOptions): Kafka {
-  return new Kafka({
+/** What {@link createKafka} hands kafkajs. */
+export function kafkaConfig({ brokers, clientId, logger, ssl, sasl }: KafkaOptions): KafkaConfig {
+  return {
     clientId,
     brokers,
+    ...(ssl === undefined ? {} : { ssl }),
+    ...(sasl === undefined ? {} : { sasl }),
     connectionTimeout: 3000,
     requestTimeout: 10_000,
     retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5000 },
@@ -55,7 +97,11 @@ export function createKafka({ brokers, clientId, logger }: KafkaOptions): Kafka 
         message,
       );
     },
-  });
+  };
+}
+
+export function createKafka(options: KafkaOptions): Kafka {
+  return new Kafka(kafkaConfig(options));
 }
 
 /** Runs work on an admin client (see {@link sharedAdmin} and {@link withAdmin}). */

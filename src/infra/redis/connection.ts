@@ -1,18 +1,43 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { Redis, type RedisOptions } from 'ioredis';
+import type { Env } from '../config/env.js';
+
+/** Where Redis is and how to trust it: every Redis client of the service is made from this. */
+export type RedisConfig = Pick<Env, 'REDIS_URL'> &
+  Partial<Pick<Env, 'REDIS_TLS_CA_FILE' | 'REDIS_TLS_REJECT_UNAUTHORIZED'>>;
+
+/**
+ * TLS options for a `rediss://` URL (`undefined` for `redis://`): the CA file when one is given
+ * (else Node's CAs), and whether an unverifiable certificate is refused.
+ */
+export function redisTls(config: RedisConfig): ConnectionOptions | undefined {
+  if (!config.REDIS_URL.startsWith('rediss:')) return undefined;
+  const tls: ConnectionOptions = {
+    rejectUnauthorized: config.REDIS_TLS_REJECT_UNAUTHORIZED ?? true,
+  };
+  if (config.REDIS_TLS_CA_FILE) tls.ca = readFileSync(config.REDIS_TLS_CA_FILE, 'utf8');
+  return tls;
+}
+
+function createRedis(config: RedisConfig, options: RedisOptions): Redis {
+  const tls = redisTls(config);
+  return new Redis(config.REDIS_URL, tls ? { ...options, tls } : options);
+}
 
 /**
  * A connection for BullMQ workers and blocking commands: retries forever, as BullMQ requires.
  */
-export function createWorkerRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+export function createWorkerRedis(config: RedisConfig): Redis {
+  return createRedis(config, { maxRetriesPerRequest: null, enableReadyCheck: true });
 }
 
 /**
  * A connection for request paths: commands fail fast while Redis is down, so an API request answers
  * 503 instead of hanging until Redis returns.
  */
-export function createClientRedis(url: string, options: RedisOptions = {}): Redis {
-  return new Redis(url, {
+export function createClientRedis(config: RedisConfig, options: RedisOptions = {}): Redis {
+  return createRedis(config, {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     connectTimeout: 2000,
@@ -20,22 +45,45 @@ export function createClientRedis(url: string, options: RedisOptions = {}): Redi
   });
 }
 
-/** Waits for the first `ready` (or a connection error), so start-up fails clearly. */
+/**
+ * A TLS failure retrying cannot cure: a certificate that does not verify, or TLS spoken to a port
+ * that does not speak it.
+ */
+export function isTlsFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /CERT|^ERR_SSL_|^ERR_TLS_/.test(code);
+}
+
+/**
+ * Waits for the first `ready`, so start-up fails clearly: at once on a TLS failure, else after
+ * `timeoutMs` naming the last connection error.
+ */
 export async function waitForRedis(redis: Redis, timeoutMs = 5000): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
+    let last: Error | undefined;
+    const fail = (why: string) => {
       cleanup();
-      reject(new Error(`Redis did not answer within ${timeoutMs} ms`));
-    }, timeoutMs);
+      reject(new Error(`Redis ${why}`, { cause: last }));
+    };
+    const timer = setTimeout(
+      () => fail(`did not answer within ${timeoutMs} ms${last ? `: ${last.message}` : ''}`),
+      timeoutMs,
+    );
     const onReady = () => {
       cleanup();
       resolve();
     };
+    const onError = (error: Error) => {
+      last = error;
+      if (isTlsFailure(error)) fail(`TLS connection failed: ${error.message}`);
+    };
     const cleanup = () => {
       clearTimeout(timer);
       redis.off('ready', onReady);
+      redis.off('error', onError);
     };
     redis.on('ready', onReady);
+    redis.on('error', onError);
   });
 }
