@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Env } from '../infra/config/env.js';
 import { writeAudit } from '../infra/db/audit.js';
@@ -6,6 +5,7 @@ import type { Orm } from '../infra/db/orm.js';
 import { outboxBacklog } from '../infra/db/outbox.js';
 import { createMetrics } from '../infra/metrics.js';
 import type { Queues } from '../infra/queue/queues.js';
+import type { RedisClient as Redis } from '../infra/redis/connection.js';
 import { type AppDeps, createApp } from './app.js';
 import { rateLimits } from './middleware/rate-limit.js';
 import { mountAdminQueues } from './routes/admin-queues.js';

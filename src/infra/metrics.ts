@@ -1,8 +1,8 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { paymentServiceCallsKey, paymentServiceCircuitKey } from './payment-service.js';
+import type { RedisClient } from './redis/connection.js';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
 
@@ -14,7 +14,7 @@ export const jobCounterKey = (prefix: string) => `${prefix}:metrics:jobs`;
  * code, or INTERNAL once the retries are spent). Attempts that will be retried are not counted.
  */
 export async function countFinishedJobs(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   queue: string,
   counts: Map<string, number>,
@@ -42,7 +42,7 @@ export interface SharedCounter {
  * Counts into a Redis hash every 200 ms rather than once per event, and never fails the work it
  * counts: counts that cannot be written are kept for the next flush.
  */
-export function sharedCounter(redis: Redis, key: string, logger: Logger): SharedCounter {
+export function sharedCounter(redis: RedisClient, key: string, logger: Logger): SharedCounter {
   let pending = new Map<string, number>();
   const flush = async () => {
     if (pending.size === 0) return;
@@ -71,7 +71,7 @@ export function sharedCounter(redis: Redis, key: string, logger: Logger): Shared
 /** Sets a metric's samples from a Redis hash whose fields are its label values joined by `|`. */
 async function fromHash<L extends string>(
   metric: { reset(): void; inc(labels: Partial<Record<L, string>>, value: number): void },
-  redis: Redis,
+  redis: RedisClient,
   key: string,
   labels: readonly L[],
 ) {
@@ -88,7 +88,7 @@ async function fromHash<L extends string>(
 }
 
 export interface MetricsSources {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   queues: Queue[];
   /** Rows of the outbox not yet on Kafka. */

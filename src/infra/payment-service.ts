@@ -9,13 +9,13 @@ import {
   timeout,
   wrap,
 } from 'cockatiel';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import {
   ORDER_PAYMENT_STATUSES,
   type OrderPaymentStatus,
   type PaymentService,
 } from '../domain/index.js';
+import type { RedisClient } from './redis/connection.js';
 
 /** How a call to the payment service ended, as counted in `coupon_payment_service_requests_total`. */
 export type PaymentServiceOutcome = OrderPaymentStatus | 'TIMEOUT' | 'ERROR' | 'CIRCUIT_OPEN';
@@ -122,7 +122,10 @@ export const paymentServiceCircuitKey = (prefix: string) =>
  * An observer that keeps the counts and the breaker state in Redis for `/metrics`. Best effort: a
  * Redis error loses a count, never a sweep.
  */
-export function redisPaymentServiceObserver(redis: Redis, prefix: string): PaymentServiceObserver {
+export function redisPaymentServiceObserver(
+  redis: RedisClient,
+  prefix: string,
+): PaymentServiceObserver {
   return {
     call(outcome) {
       redis.hincrby(paymentServiceCallsKey(prefix), outcome, 1).catch(() => undefined);

@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Orm } from './db/orm.js';
 import { type CheckReport, runChecks } from './health.js';
 import { consumerLag, pingKafka, sharedAdmin } from './kafka/client.js';
+import type { RedisClient } from './redis/connection.js';
 
 /** Each dependency's own timeout in `/ready`. */
 export const CHECK_TIMEOUT_MS = 2000;
@@ -13,7 +13,7 @@ export const CHECK_TIMEOUT_MS = 2000;
  */
 export function createProbes(deps: {
   orm: Orm;
-  redis: Redis;
+  redis: RedisClient;
   kafka: Kafka;
   /** Whether this process's outbox relay keeps failing to publish (when it runs one). */
   circuitOpen?: () => boolean;

@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Env } from '../infra/config/env.js';
 import type { Orm } from '../infra/db/orm.js';
+import type { RedisClient as Redis } from '../infra/redis/connection.js';
 import type { StatsCache } from '../infra/redis/stats-cache.js';
 
 /** What every worker of this process is given by the composition root. */

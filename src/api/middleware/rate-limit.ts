@@ -1,7 +1,7 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RedisClient as Redis } from '../../infra/redis/connection.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 

@@ -1,11 +1,11 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { Redis } from 'ioredis';
 import { validateCoupon } from '../../domain/index.js';
 import { writeAudit } from '../../infra/db/audit.js';
 import type { Orm } from '../../infra/db/orm.js';
 import { findPolicy } from '../../infra/db/policy.repository.js';
 import { enqueueOnce, type JobSink } from '../../infra/queue/enqueue.js';
 import { JOB_ID_PREFIX, type UsageJobData } from '../../infra/queue/jobs.js';
+import type { RedisClient as Redis } from '../../infra/redis/connection.js';
 import type { Principal } from '../context.js';
 import { ApiError } from '../errors.js';
 import { requireAdmin } from '../middleware/auth.js';

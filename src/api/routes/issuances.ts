@@ -1,9 +1,9 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { Redis } from 'ioredis';
 import { hashTypedCode } from '../../infra/codes.js';
 import { enqueueOnce, type JobSink } from '../../infra/queue/enqueue.js';
 import { type IssueJobData, JOB_ID_PREFIX } from '../../infra/queue/jobs.js';
 import { newVerdictJobId, type VerdictRecorder } from '../../infra/queue/verdicts.js';
+import type { RedisClient as Redis } from '../../infra/redis/connection.js';
 import type { SoldOutGate } from '../../infra/redis/sold-out.js';
 import { ApiError } from '../errors.js';
 import { assertActsFor } from '../middleware/auth.js';

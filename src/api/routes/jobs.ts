@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { JOB_ID_PREFIX, jobError } from '../../infra/queue/jobs.js';
 import type { Queues } from '../../infra/queue/queues.js';
 import { readVerdict, type Verdict } from '../../infra/queue/verdicts.js';
+import type { RedisClient as Redis } from '../../infra/redis/connection.js';
 import { ApiError } from '../errors.js';
 import { assertActsFor } from '../middleware/auth.js';
 import { bearer, commonErrors, json, notFound, text } from '../schemas/common.js';

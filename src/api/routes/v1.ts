@@ -1,10 +1,10 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import type { Redis } from 'ioredis';
 import type { Env } from '../../infra/config/env.js';
 import type { Orm } from '../../infra/db/orm.js';
 import { addsCorkedPerTurn } from '../../infra/queue/enqueue.js';
 import type { Queues } from '../../infra/queue/queues.js';
 import { VerdictRecorder } from '../../infra/queue/verdicts.js';
+import type { RedisClient as Redis } from '../../infra/redis/connection.js';
 import { clearSoldOut, SoldOutGate } from '../../infra/redis/sold-out.js';
 import { StatsCache } from '../../infra/redis/stats-cache.js';
 import type { AppEnv } from '../context.js';

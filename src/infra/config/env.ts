@@ -80,6 +80,46 @@ export const PG_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] a
 /** Mechanisms kafkajs speaks without plugins. */
 export const KAFKA_SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 
+/** A Redis Cluster node: `host:port`, an IPv6 host in brackets. */
+const CLUSTER_NODE = /^(?:\[[0-9a-fA-F:.]+\]|[^\s:,[\]]+):(\d{1,5})$/;
+
+const clusterNodes = z
+  .string()
+  .optional()
+  .transform((value) =>
+    value === undefined
+      ? null
+      : value
+          .split(',')
+          .map((node) => node.trim())
+          .filter((node) => node.length > 0),
+  )
+  .pipe(
+    z
+      .array(
+        z.string().refine((node) => {
+          const port = Number(CLUSTER_NODE.exec(node)?.[1] ?? 0);
+          return port >= 1 && port <= 65535;
+        }, 'each node must be host:port'),
+      )
+      .min(1, 'needs at least one host:port')
+      .nullable(),
+  );
+
+/**
+ * The hash tag of a Redis key (what Redis Cluster hashes to pick its slot), or null when the whole
+ * key is hashed: the text between the first `{` and the next `}`, when not empty.
+ */
+export function hashTag(key: string): string | null {
+  const open = key.indexOf('{');
+  if (open === -1) return null;
+  const close = key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : null;
+}
+
+/** The queue prefix on a Redis Cluster when QUEUE_PREFIX is not set. */
+export const CLUSTER_QUEUE_PREFIX = '{coupon}';
+
 const secret = (fallback: string) =>
   z.string().min(16, 'must be at least 16 characters').default(fallback);
 
@@ -117,6 +157,13 @@ const envSchema = z.object({
   REDIS_TLS_CA_FILE: caFile,
   /** `false` accepts any certificate from a `rediss://` server (encrypted, not authenticated). */
   REDIS_TLS_REJECT_UNAUTHORIZED: bool('true'),
+  /**
+   * Seed nodes of a Redis Cluster (`host:port`, comma separated): when set, every Redis client is a
+   * cluster client and REDIS_URL is not used.
+   */
+  REDIS_CLUSTER_NODES: clusterNodes,
+  /** TLS to every node of the cluster, trusting REDIS_TLS_CA_FILE as a `rediss://` URL would. */
+  REDIS_CLUSTER_TLS: bool('false'),
   KAFKA_BROKERS: list('127.0.0.1:9092').pipe(
     z
       .array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port'))
@@ -178,7 +225,11 @@ const envSchema = z.object({
   API_PROCESSES: intFrom(1, 1),
   /** Consumer group of the payment bridge; every bridge process of one deployment shares it. */
   KAFKA_CONSUMER_GROUP: z.string().min(1).default('coupon-payment-bridge'),
-  /** Key prefix for every queue key in Redis; use a hash tag such as `{coupon}` on Redis Cluster. */
+  /**
+   * Key prefix for every key of the service in Redis. On a Redis Cluster it must hold a hash tag,
+   * so that each queue's keys (which BullMQ's scripts use together) share a slot.
+   * @defaultValue `coupon`; `{coupon}` with REDIS_CLUSTER_NODES
+   */
   QUEUE_PREFIX: z.string().min(1).default('coupon'),
   /** Jobs a worker process holds at once; issuance jobs in flight are committed together. */
   WORKER_CONCURRENCY: intFrom(1, 1000),
@@ -220,6 +271,9 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     throw new ConfigError(`Invalid environment variable ${name}: ${issue?.message ?? 'invalid'}`);
   }
   const env = result.data;
+  if (env.REDIS_CLUSTER_NODES && cleaned.QUEUE_PREFIX === undefined) {
+    env.QUEUE_PREFIX = CLUSTER_QUEUE_PREFIX;
+  }
   checkConnections(env);
   if (env.NODE_ENV === 'production') {
     for (const [name, value] of Object.entries(DEVELOPMENT_SECRETS)) {
@@ -243,8 +297,22 @@ function checkConnections(env: Env): void {
   const refuse = (name: string, why: string) => {
     throw new ConfigError(`Invalid environment variable ${name}: ${why}`);
   };
-  if (env.REDIS_TLS_CA_FILE && !env.REDIS_URL.startsWith('rediss:')) {
-    refuse('REDIS_TLS_CA_FILE', 'is set but REDIS_URL is not a rediss:// URL');
+  if (env.REDIS_CLUSTER_NODES) {
+    if (env.REDIS_TLS_CA_FILE && !env.REDIS_CLUSTER_TLS) {
+      refuse('REDIS_TLS_CA_FILE', 'is set but REDIS_CLUSTER_TLS is not true');
+    }
+    if (hashTag(env.QUEUE_PREFIX) === null) {
+      refuse(
+        'QUEUE_PREFIX',
+        `needs a hash tag such as ${CLUSTER_QUEUE_PREFIX} with REDIS_CLUSTER_NODES (each queue's keys must share a slot)`,
+      );
+    }
+  } else {
+    if (env.REDIS_CLUSTER_TLS)
+      refuse('REDIS_CLUSTER_TLS', 'is true but REDIS_CLUSTER_NODES is not set');
+    if (env.REDIS_TLS_CA_FILE && !env.REDIS_URL.startsWith('rediss:')) {
+      refuse('REDIS_TLS_CA_FILE', 'is set but REDIS_URL is not a rediss:// URL');
+    }
   }
   if (env.KAFKA_SSL_CA_FILE && !env.KAFKA_SSL) {
     refuse('KAFKA_SSL_CA_FILE', 'is set but KAFKA_SSL is not true');

@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 import { corkForTurn } from '../redis/cork.js';
 import { JOB_LIFETIME_S } from './queues.js';
 
@@ -51,7 +51,7 @@ export interface JobSink<D> {
  * then leave in one write. Each add is answered on its own, as Redis answers it. `connection` is the
  * client the queue was created with.
  */
-export function addsCorkedPerTurn<D>(queue: Queue<D>, connection: Redis): JobSink<D> {
+export function addsCorkedPerTurn<D>(queue: Queue<D>, connection: RedisClient): JobSink<D> {
   return {
     name: queue.name,
     add(name, data, opts) {
@@ -71,7 +71,7 @@ export type EnqueueResult = { ok: true; jobId: string } | { ok: false; reason: '
  */
 export async function enqueueOnce<D>(args: {
   queue: JobSink<D>;
-  redis: Redis;
+  redis: RedisClient;
   keyPrefix: string;
   idPrefix: string;
   actor: string;

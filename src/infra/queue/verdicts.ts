@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import { newId } from '../ids.js';
 import { jobCounterKey } from '../metrics.js';
 import { perTurn } from '../per-turn.js';
+import type { RedisClient } from '../redis/connection.js';
 import { JOB_ID_PREFIX } from './jobs.js';
 import { QUEUE_NAMES } from './queues.js';
 
@@ -49,7 +49,7 @@ export class VerdictRecorder {
   private readonly write = perTurn((verdicts: Verdict[]) => this.flush(verdicts));
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 
@@ -89,7 +89,7 @@ export class VerdictRecorder {
 }
 
 export async function readVerdict(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   jobId: string,
 ): Promise<Verdict | null> {

@@ -1,18 +1,38 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, type ClusterNode, Redis, type RedisOptions } from 'ioredis';
 import type { Env } from '../config/env.js';
+
+/** A client of one Redis server, or of a Redis Cluster: the service uses either the same way. */
+export type RedisClient = Redis | Cluster;
 
 /** Where Redis is and how to trust it: every Redis client of the service is made from this. */
 export type RedisConfig = Pick<Env, 'REDIS_URL'> &
-  Partial<Pick<Env, 'REDIS_TLS_CA_FILE' | 'REDIS_TLS_REJECT_UNAUTHORIZED'>>;
+  Partial<
+    Pick<
+      Env,
+      | 'REDIS_TLS_CA_FILE'
+      | 'REDIS_TLS_REJECT_UNAUTHORIZED'
+      | 'REDIS_CLUSTER_NODES'
+      | 'REDIS_CLUSTER_TLS'
+    >
+  >;
+
+const clustered = (
+  config: RedisConfig,
+): config is RedisConfig & { REDIS_CLUSTER_NODES: string[] } =>
+  (config.REDIS_CLUSTER_NODES?.length ?? 0) > 0;
 
 /**
- * TLS options for a `rediss://` URL (`undefined` for `redis://`): the CA file when one is given
- * (else Node's CAs), and whether an unverifiable certificate is refused.
+ * TLS options for a `rediss://` URL, or for every node of a cluster with REDIS_CLUSTER_TLS
+ * (`undefined` otherwise): the CA file when one is given (else Node's CAs), and whether an
+ * unverifiable certificate is refused.
  */
 export function redisTls(config: RedisConfig): ConnectionOptions | undefined {
-  if (!config.REDIS_URL.startsWith('rediss:')) return undefined;
+  const encrypted = clustered(config)
+    ? config.REDIS_CLUSTER_TLS === true
+    : config.REDIS_URL.startsWith('rediss:');
+  if (!encrypted) return undefined;
   const tls: ConnectionOptions = {
     rejectUnauthorized: config.REDIS_TLS_REJECT_UNAUTHORIZED ?? true,
   };
@@ -20,15 +40,33 @@ export function redisTls(config: RedisConfig): ConnectionOptions | undefined {
   return tls;
 }
 
-function createRedis(config: RedisConfig, options: RedisOptions): Redis {
+/** `host:port` (the host of an IPv6 address in brackets) as ioredis takes a cluster node. */
+export function clusterNode(node: string): ClusterNode {
+  const colon = node.lastIndexOf(':');
+  return {
+    host: node.slice(0, colon).replace(/^\[(.*)\]$/, '$1'),
+    port: Number(node.slice(colon + 1)),
+  };
+}
+
+function createRedis(config: RedisConfig, options: RedisOptions): RedisClient {
   const tls = redisTls(config);
-  return new Redis(config.REDIS_URL, tls ? { ...options, tls } : options);
+  if (!clustered(config)) return new Redis(config.REDIS_URL, tls ? { ...options, tls } : options);
+  // The offline queue is the cluster's, not each node connection's.
+  const { enableOfflineQueue, ...nodeOptions } = options;
+  return new Cluster(config.REDIS_CLUSTER_NODES.map(clusterNode), {
+    redisOptions: tls ? { ...nodeOptions, tls } : nodeOptions,
+    ...(enableOfflineQueue !== undefined && { enableOfflineQueue }),
+    // Managed clusters with TLS announce names their certificates carry: connect by that name
+    // rather than by an address it resolves to.
+    ...(tls && { dnsLookup: (address, callback) => callback(null, address) }),
+  });
 }
 
 /**
  * A connection for BullMQ workers and blocking commands: retries forever, as BullMQ requires.
  */
-export function createWorkerRedis(config: RedisConfig): Redis {
+export function createWorkerRedis(config: RedisConfig): RedisClient {
   return createRedis(config, { maxRetriesPerRequest: null, enableReadyCheck: true });
 }
 
@@ -36,7 +74,7 @@ export function createWorkerRedis(config: RedisConfig): Redis {
  * A connection for request paths: commands fail fast while Redis is down, so an API request answers
  * 503 instead of hanging until Redis returns.
  */
-export function createClientRedis(config: RedisConfig, options: RedisOptions = {}): Redis {
+export function createClientRedis(config: RedisConfig, options: RedisOptions = {}): RedisClient {
   return createRedis(config, {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
@@ -58,7 +96,7 @@ export function isTlsFailure(error: unknown): boolean {
  * Waits for the first `ready`, so start-up fails clearly: at once on a TLS failure, else after
  * `timeoutMs` naming the last connection error.
  */
-export async function waitForRedis(redis: Redis, timeoutMs = 5000): Promise<void> {
+export async function waitForRedis(redis: RedisClient, timeoutMs = 5000): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
     let last: Error | undefined;

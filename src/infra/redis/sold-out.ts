@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 /**
  * How long a sold-out mark lives unless a worker sees the policy sold out again. It bounds how long
@@ -14,7 +14,7 @@ const soldOutKey = (prefix: string, policyId: string) => `${prefix}:sold-out:${p
  * The value is the end of the policy's window: after it the worker answers POLICY_NOT_ACTIVE.
  */
 export async function markSoldOut(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   policies: { id: string; validUntil: Date }[],
 ): Promise<void> {
@@ -27,7 +27,11 @@ export async function markSoldOut(
 }
 
 /** Forgets a policy's mark (its status changed, so the worker's answer may differ). */
-export async function clearSoldOut(redis: Redis, prefix: string, policyId: string): Promise<void> {
+export async function clearSoldOut(
+  redis: RedisClient,
+  prefix: string,
+  policyId: string,
+): Promise<void> {
   await redis.del(soldOutKey(prefix, policyId));
 }
 
@@ -49,7 +53,7 @@ export class SoldOutGate {
   private readonly entries = new Map<string, Entry>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly options: { refreshMs: number; maxEntries: number } = {
       refreshMs: 250,

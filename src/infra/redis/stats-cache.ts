@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 /** A bound on staleness should a process die between a commit and its version bump. */
 const CACHE_TTL_S = 60;
@@ -11,7 +11,7 @@ const CACHE_TTL_S = 60;
  */
 export class StatsCache {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 
