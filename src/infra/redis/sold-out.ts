@@ -19,6 +19,7 @@ export async function markSoldOut(
   policies: { id: string; validUntil: Date }[],
 ): Promise<void> {
   if (policies.length === 0) return;
+  // A cluster client sends a pipeline to one node: the keys share the prefix's hash tag.
   const pipeline = redis.pipeline();
   for (const { id, validUntil } of policies) {
     pipeline.set(soldOutKey(prefix, id), String(validUntil.getTime()), 'EX', SOLD_OUT_TTL_S);

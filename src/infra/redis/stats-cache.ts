@@ -7,7 +7,8 @@ const CACHE_TTL_S = 60;
  * The statistics cache is versioned per policy: every change to a policy's coupons bumps the
  * version right after its commit, and a cached value counts only while it carries the current
  * version. A reader that computed from data older than a concurrent commit therefore cannot leave
- * a stale value behind: its version is already outdated when it writes.
+ * a stale value behind: its version is already outdated when it writes. On a Redis Cluster the
+ * pipeline and the MGET below work because every key carries the prefix's hash tag (one slot).
  */
 export class StatsCache {
   constructor(
