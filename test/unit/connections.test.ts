@@ -1,23 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseEnv } from '../../src/infra/config/env.js';
 import { ormConfig } from '../../src/infra/db/orm.js';
 import { pgSsl } from '../../src/infra/db/ssl.js';
 import { kafkaConfig, kafkaConnection } from '../../src/infra/kafka/client.js';
 import { isTlsFailure, redisTls } from '../../src/infra/redis/connection.js';
+import { certificateFiles, PEM, refused } from './env-fixtures.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'coupon-connections-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
-const caFile = join(dir, 'ca.pem');
-writeFileSync(caFile, PEM);
-const notPem = join(dir, 'not.pem');
-writeFileSync(notPem, 'hello');
-
-const refused = (vars: Record<string, string>, line: string) =>
-  expect(() => parseEnv(vars)).toThrow(new RegExp(`^Invalid environment variable ${line}$`));
+const { dir, caFile, notPem } = certificateFiles('connections');
 
 describe('encrypted connections: the environment', () => {
   it('defaults to plain connections, as before', () => {

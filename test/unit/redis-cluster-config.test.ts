@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hashTag, parseEnv } from '../../src/infra/config/env.js';
 import {
   clusterNode,
@@ -10,15 +7,9 @@ import {
   createWorkerRedis,
   redisTls,
 } from '../../src/infra/redis/connection.js';
+import { certificateFiles, PEM, refused } from './env-fixtures.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'coupon-cluster-config-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
-const caFile = join(dir, 'ca.pem');
-writeFileSync(caFile, PEM);
-
-const refused = (vars: Record<string, string>, line: string) =>
-  expect(() => parseEnv(vars)).toThrow(new RegExp(`^Invalid environment variable ${line}$`));
+const { caFile } = certificateFiles('cluster-config');
 
 describe('REDIS_CLUSTER_NODES', () => {
   it('is off by default, and then the queue prefix needs no hash tag', () => {
