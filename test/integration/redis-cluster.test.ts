@@ -195,6 +195,12 @@ describe('on a Redis Cluster', () => {
         [policyId, policyId, policyId],
       );
     expect(row).toEqual({ coupons: 50, users: 50, issued: 50 });
+    // The statistics come through the cache on the cluster, twice: computed, then cached.
+    for (let i = 0; i < 2; i++) {
+      const stats = await call('GET', `/v1/policies/${policyId}/statistics`, 'admin-1', 'admin');
+      expect(stats.status).toBe(200);
+      expect(stats.body).toMatchObject({ issuedCount: 50, remainingQuantity: 0 });
+    }
   });
 
   it('shares one rate limit between two API processes', async () => {
