@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { type Certificates, makeCertificates } from './tls-redis.js';
 
 const run = promisify(execFile);
 
@@ -45,6 +46,8 @@ async function freePorts(count: number): Promise<number[]> {
 export interface RedisCluster {
   /** `127.0.0.1:<port>` of each master. */
   nodes: string[];
+  /** The CA and server certificate when the cluster speaks TLS only. */
+  certificates?: Certificates;
   /** Runs redis-cli against one node (`host:port`). */
   cli(node: string, ...args: string[]): Promise<string>;
   stop(): Promise<void>;
@@ -53,9 +56,13 @@ export interface RedisCluster {
 /**
  * A three-master Redis Cluster of Debian's `redis-server` on free loopback ports (client and bus
  * ports both picked), in a temp dir of its own, without persistence; `redis-cli --cluster create`
- * assigns the slots. Resolves once every node reports `cluster_state:ok`.
+ * assigns the slots. Resolves once every node reports `cluster_state:ok`. With `tls`, clients and
+ * the cluster bus speak TLS only, with certificates made for it by openssl.
  */
-export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
+export async function startRedisCluster(
+  options: { masters?: number; tls?: boolean } = {},
+): Promise<RedisCluster> {
+  const masters = options.masters ?? 3;
   const version = requireTool('redis-server');
   requireTool('redis-cli');
   if (Number(/v=(\d+)/.exec(version)?.[1] ?? 0) < 7) {
@@ -63,6 +70,22 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'coupon-redis-cluster-'));
   const ports = await freePorts(masters * 2);
+  const certificates = options.tls ? makeCertificates(dir) : undefined;
+  const tlsArgs = certificates
+    ? [
+        '--tls-cert-file',
+        certificates.certFile,
+        '--tls-key-file',
+        certificates.keyFile,
+        '--tls-ca-cert-file',
+        certificates.caFile,
+        '--tls-auth-clients',
+        'no',
+        '--tls-cluster',
+        'yes',
+      ]
+    : [];
+  const cliTls = certificates ? ['--tls', '--cacert', certificates.caFile] : [];
   const children: ChildProcess[] = [];
   const output: string[] = [];
   const stop = async () => {
@@ -85,8 +108,9 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
       const child = spawn(
         'redis-server',
         [
-          '--port',
-          String(port),
+          ...(certificates
+            ? ['--port', '0', '--tls-port', String(port), ...tlsArgs]
+            : ['--port', String(port)]),
           '--cluster-port',
           String(ports[masters + i]),
           '--bind',
@@ -113,7 +137,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
     }
     const cli = async (node: string, ...args: string[]) => {
       const [host, port] = node.split(':') as [string, string];
-      const { stdout } = await run('redis-cli', ['-h', host, '-p', port, ...args]);
+      const { stdout } = await run('redis-cli', [...cliTls, '-h', host, '-p', port, ...args]);
       return stdout;
     };
     await until('every node answers PING', async () => {
@@ -121,6 +145,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
       return answers.every((answer) => answer.trim() === 'PONG');
     });
     await run('redis-cli', [
+      ...cliTls,
       '--cluster',
       'create',
       ...nodes,
@@ -132,7 +157,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
       const infos = await Promise.all(nodes.map((node) => cli(node, 'cluster', 'info')));
       return infos.every((info) => info.includes('cluster_state:ok'));
     });
-    return { nodes, cli, stop };
+    return { nodes, ...(certificates && { certificates }), cli, stop };
   } catch (error) {
     await stop();
     throw new Error(

@@ -92,6 +92,22 @@ export function isTlsFailure(error: unknown): boolean {
   return typeof code === 'string' && /CERT|^ERR_SSL_|^ERR_TLS_/.test(code);
 }
 
+/** The TLS failure of a connection to the cluster's first seed node, if that is what fails. */
+async function seedTlsFailure(cluster: Cluster): Promise<Error | undefined> {
+  const seed = cluster.nodes('all')[0];
+  if (!seed?.options.tls) return undefined;
+  const probe = seed.duplicate({ lazyConnect: true, retryStrategy: () => null });
+  let failure: unknown;
+  probe.on('error', (error) => {
+    failure ??= error;
+  });
+  await probe.connect().catch((error: unknown) => {
+    failure ??= error;
+  });
+  probe.disconnect();
+  return isTlsFailure(failure) ? (failure as Error) : undefined;
+}
+
 /**
  * Waits for the first `ready`, so start-up fails clearly: at once on a TLS failure, else after
  * `timeoutMs` naming the last connection error.
@@ -116,12 +132,21 @@ export async function waitForRedis(redis: RedisClient, timeoutMs = 5000): Promis
       last = error;
       if (isTlsFailure(error)) fail(`TLS connection failed: ${error.message}`);
     };
+    // A cluster client says only that it reached no node (its slot lookups drop the nodes' own
+    // errors), so one seed node is asked directly whether its certificate is the trouble.
+    let asked = false;
+    const onClusterError = (error: Error) => {
+      onError(error);
+      if (asked || !(redis instanceof Cluster)) return;
+      asked = true;
+      void seedTlsFailure(redis).then((failure) => failure && onError(failure));
+    };
     const cleanup = () => {
       clearTimeout(timer);
       redis.off('ready', onReady);
-      redis.off('error', onError);
+      redis.off('error', onClusterError);
     };
     redis.on('ready', onReady);
-    redis.on('error', onError);
+    redis.on('error', onClusterError);
   });
 }
