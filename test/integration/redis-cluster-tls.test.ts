@@ -1,16 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runToExit, type ServiceProcess, startService } from '../support/process.js';
+import { expectCertificateRefused, issueOneCoupon } from '../support/http.js';
+import { type ServiceProcess, startService } from '../support/process.js';
 import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
-import { policyBody, testServiceEnv } from '../support/stack.js';
-import { authHeaders } from '../support/tokens.js';
-
-/** The few fields of the API's answers this test reads. */
-interface Reply {
-  id: string;
-  statusUrl: string;
-  state: string;
-}
+import { testServiceEnv } from '../support/stack.js';
 
 describe('a Redis Cluster over TLS (REDIS_CLUSTER_TLS)', () => {
   let cluster: RedisCluster;
@@ -37,44 +30,12 @@ describe('a Redis Cluster over TLS (REDIS_CLUSTER_TLS)', () => {
       ROLES: 'api,worker',
       REDIS_TLS_CA_FILE: cluster.certificates?.caFile ?? '',
     });
-    const call = async (
-      method: string,
-      path: string,
-      as: [string, 'admin' | 'user'],
-      body?: unknown,
-    ) => {
-      const res = await fetch(`${service?.baseUrl}${path}`, {
-        method,
-        headers: await authHeaders(...as),
-        ...(body !== undefined && { body: JSON.stringify(body) }),
-      });
-      return { status: res.status, body: (await res.json()) as Reply };
-    };
-    const policy = await call('POST', '/v1/policies', ['admin-1', 'admin'], policyBody());
-    expect(policy.status).toBe(201);
-    const accepted = await call('POST', '/v1/issuances', ['alice', 'user'], {
-      policyId: policy.body.id,
-    });
-    expect(accepted.status).toBe(202);
-    const deadline = Date.now() + 20_000;
-    let job = await call('GET', accepted.body.statusUrl, ['alice', 'user']);
-    while (job.body.state !== 'completed' && job.body.state !== 'failed') {
-      expect(Date.now()).toBeLessThan(deadline);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      job = await call('GET', accepted.body.statusUrl, ['alice', 'user']);
-    }
-    expect(job.body).toMatchObject({ state: 'completed' });
-    const ready = await fetch(`${service.baseUrl}/ready`);
-    expect(await ready.json()).toMatchObject({ checks: { redis: 'up' } });
+    await issueOneCoupon(service.baseUrl ?? '');
     expect(await service.stop()).toBe(0);
     service = undefined;
   });
 
   it('without the CA, stops at start-up at once with a line naming the certificate problem', async () => {
-    const started = Date.now();
-    const { code, output } = await runToExit({ ...env(), ROLES: 'api', LOG_LEVEL: 'info' });
-    expect(code).toBe(1);
-    expect(Date.now() - started).toBeLessThan(15_000);
-    expect(output).toMatch(/Redis TLS connection failed: .*certificate/);
+    await expectCertificateRefused({ ...env(), ROLES: 'api' });
   });
 });

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type Certificates, makeCertificates } from './tls-redis.js';
+import { type Certificates, makeCertificates, tlsServerArgs } from './tls-redis.js';
 
 const run = promisify(execFile);
 
@@ -71,20 +71,7 @@ export async function startRedisCluster(
   const dir = mkdtempSync(join(tmpdir(), 'coupon-redis-cluster-'));
   const ports = await freePorts(masters * 2);
   const certificates = options.tls ? makeCertificates(dir) : undefined;
-  const tlsArgs = certificates
-    ? [
-        '--tls-cert-file',
-        certificates.certFile,
-        '--tls-key-file',
-        certificates.keyFile,
-        '--tls-ca-cert-file',
-        certificates.caFile,
-        '--tls-auth-clients',
-        'no',
-        '--tls-cluster',
-        'yes',
-      ]
-    : [];
+  const tlsArgs = certificates ? [...tlsServerArgs(certificates), '--tls-cluster', 'yes'] : [];
   const cliTls = certificates ? ['--tls', '--cacert', certificates.caFile] : [];
   const children: ChildProcess[] = [];
   const output: string[] = [];

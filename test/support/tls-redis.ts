@@ -76,6 +76,20 @@ export function makeCertificates(dir: string): Certificates {
   return { dir, caFile: at('ca.pem'), certFile: at('server.pem'), keyFile: at('server.key') };
 }
 
+/** redis-server's TLS settings for `certificates`; clients need no certificate of their own. */
+export function tlsServerArgs(certificates: Certificates): string[] {
+  return [
+    '--tls-cert-file',
+    certificates.certFile,
+    '--tls-key-file',
+    certificates.keyFile,
+    '--tls-ca-cert-file',
+    certificates.caFile,
+    '--tls-auth-clients',
+    'no',
+  ];
+}
+
 async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
@@ -114,14 +128,7 @@ export async function startTlsRedis(): Promise<TlsRedis> {
       String(port),
       '--bind',
       '127.0.0.1',
-      '--tls-cert-file',
-      certificates.certFile,
-      '--tls-key-file',
-      certificates.keyFile,
-      '--tls-ca-cert-file',
-      certificates.caFile,
-      '--tls-auth-clients',
-      'no',
+      ...tlsServerArgs(certificates),
       '--save',
       '',
       '--appendonly',
