@@ -6,7 +6,6 @@ import { createKafka } from './infra/kafka/client.js';
 import { createLogger } from './infra/logger.js';
 import { createQueues } from './infra/queue/queues.js';
 import { createClientRedis, waitForRedis } from './infra/redis/connection.js';
-import { StatsCache } from './infra/redis/stats-cache.js';
 
 const SHUTDOWN_LIMIT_MS = 10_000;
 
@@ -63,23 +62,22 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
   closers.push(() => queues.close());
   const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: 'coupon-service', logger });
 
-  const stats = new StatsCache(redis, env.QUEUE_PREFIX);
   // Each role's modules load only when the role runs: a worker process never loads the HTTP stack.
   if (roles.has('worker')) {
-    const { startWorkers } = await import('./workers/start.js');
-    const workers = startWorkers({ env, logger, orm, stats, redis });
+    const { startWorkers } = await import('./wiring/workers.js');
+    const workers = startWorkers({ env, logger, orm, redis });
     closers.push(() => workers.close());
   }
   if (roles.has('scheduler')) {
-    const { startScheduler } = await import('./workers/scheduler.js');
-    const scheduler = await startScheduler({ env, logger, orm, stats, redis });
+    const { startScheduler } = await import('./wiring/workers.js');
+    const scheduler = await startScheduler({ env, logger, orm, redis });
     closers.push(() => scheduler.close());
   }
 
   let relayCircuitOpen: (() => boolean) | undefined;
   if (roles.has('bridge')) {
     const { startOutboxRelay } = await import('./infra/kafka/outbox-relay.js');
-    const { startPaymentBridge } = await import('./infra/kafka/payment-bridge.js');
+    const { startPaymentBridge } = await import('./wiring/payment-bridge.js');
     const { dlqCounterKey, sharedCounter } = await import('./infra/metrics.js');
     const dlq = sharedCounter(redis, dlqCounterKey(env.QUEUE_PREFIX), logger);
     closers.push(() => dlq.close());
@@ -109,7 +107,7 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
     closers.push(() => api.close());
   } else if (roles.has('api')) {
     const { serve } = await import('@hono/node-server');
-    const { buildApi } = await import('./api/build.js');
+    const { buildApi } = await import('./wiring/api.js');
     const { createProbes } = await import('./infra/probes.js');
     const probes = createProbes({
       orm,

@@ -57,3 +57,19 @@ export function isUnavailable(error: unknown): boolean {
     )
   );
 }
+
+/** A use case's refusal as the contract's error: unknown → 404 with `notFound`, someone else's → 403. */
+export function refusal(reason: 'NOT_FOUND' | 'FORBIDDEN', notFound: string): ApiError {
+  return reason === 'NOT_FOUND'
+    ? new ApiError('NOT_FOUND', notFound)
+    : new ApiError('FORBIDDEN', 'This resource belongs to another user');
+}
+
+/** The value of a read a use case allowed, else its refusal ({@link refusal}). */
+export function allowed<T>(
+  read: { ok: true; value: T } | { ok: false; reason: 'NOT_FOUND' | 'FORBIDDEN' },
+  notFound: string,
+): T {
+  if (read.ok) return read.value;
+  throw refusal(read.reason, notFound);
+}

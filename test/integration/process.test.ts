@@ -87,8 +87,9 @@ describe('the program', () => {
       expect(pids).not.toContain(primary);
       await allHealthy();
       process.kill(pids[0]!, 'SIGKILL');
-      await waitFor('a replacement api process', () =>
-        children().some((pid) => !pids.includes(pid)) && children().length >= 2,
+      await waitFor(
+        'a replacement api process',
+        () => children().some((pid) => !pids.includes(pid)) && children().length >= 2,
       );
       await allHealthy();
       pids = children();

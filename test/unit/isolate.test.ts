@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { runIsolating } from '../../src/workers/isolate.js';
+import { runIsolating } from '../../src/app/isolate.js';
 
 class ItemError extends Error {}
 

@@ -1,16 +1,10 @@
 import { createRoute } from '@hono/zod-openapi';
-import { policyInputProblems } from '../../domain/index.js';
-import type { Orm } from '../../infra/db/orm.js';
-import {
-  createPolicy,
-  findPolicy,
-  generateCodes,
-  listPolicies,
-  policyView,
-  setPolicyStatus,
-} from '../../infra/db/policy.repository.js';
-import { computeStatistics } from '../../infra/db/statistics.js';
-import type { StatsCache } from '../../infra/redis/stats-cache.js';
+import { changePolicyStatus } from '../../app/change-policy-status.js';
+import { couponStatistics } from '../../app/coupon-statistics.js';
+import { createPolicy } from '../../app/create-policy.js';
+import { generateCodes } from '../../app/generate-codes.js';
+import type { Ports } from '../../app/ports.js';
+import { policyView } from '../../app/views.js';
 import type { CursorCodec } from '../cursor.js';
 import { ApiError } from '../errors.js';
 import { requireAdmin } from '../middleware/auth.js';
@@ -38,20 +32,7 @@ import { auditBy, createRouter } from '../validation.js';
 const params = uuidParam('policyId');
 const policyNotFound = () => new ApiError('NOT_FOUND', 'No such policy');
 
-export function policyRoutes({
-  orm,
-  codeHashSecret,
-  stats,
-  statusChanged,
-  cursors,
-}: {
-  orm: Orm;
-  cursors: CursorCodec;
-  codeHashSecret: string;
-  stats: StatsCache;
-  /** Told after a status change committed (the intake's sold-out mark no longer holds). */
-  statusChanged: (policyId: string) => Promise<void>;
-}) {
+export function policyRoutes({ ports, cursors }: { ports: Ports; cursors: CursorCodec }) {
   const router = createRouter();
 
   router.openapi(
@@ -67,17 +48,15 @@ export function policyRoutes({
     }),
     async (c) => {
       requireAdmin(c.get('principal'));
-      const input = c.req.valid('json');
-      const problems = policyInputProblems(input, new Date());
-      if (problems.length > 0) {
+      const created = await createPolicy(ports, c.req.valid('json'), auditBy(c));
+      if (!created.ok) {
         throw new ApiError(
           'VALIDATION_ERROR',
           'The policy is not consistent',
-          problems.map((p) => ({ field: `json.${p.path}`, message: p.message })),
+          created.problems.map((p) => ({ field: `json.${p.path}`, message: p.message })),
         );
       }
-      const policy = await createPolicy(orm.em.fork(), input, auditBy(c));
-      return c.json(policyView(policy), 201);
+      return c.json(policyView(created.policy), 201);
     },
   );
 
@@ -94,7 +73,7 @@ export function policyRoutes({
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid('query');
-      const result = await listPolicies(orm.em.fork(), {
+      const result = await ports.policies.list({
         limit,
         cursor: cursors.decode('policies', cursor),
       });
@@ -120,7 +99,7 @@ export function policyRoutes({
       responses: { 200: json(policySchema, 'The policy'), ...commonErrors, ...notFound },
     }),
     async (c) => {
-      const policy = await findPolicy(orm.em.fork(), c.req.valid('param').policyId as string);
+      const policy = await ports.policies.find(c.req.valid('param').policyId as string);
       if (!policy) throw policyNotFound();
       return c.json(policyView(policy), 200);
     },
@@ -140,14 +119,12 @@ export function policyRoutes({
     async (c) => {
       requireAdmin(c.get('principal'));
       const { policyId } = c.req.valid('param');
-      const policy = await setPolicyStatus(
-        orm.em.fork(),
-        policyId as string,
-        c.req.valid('json').status,
+      const policy = await changePolicyStatus(
+        ports,
+        { policyId: policyId as string, status: c.req.valid('json').status },
         auditBy(c),
       );
       if (!policy) throw policyNotFound();
-      await statusChanged(policy.id);
       return c.json(policyView(policy), 200);
     },
   );
@@ -170,12 +147,11 @@ export function policyRoutes({
     }),
     async (c) => {
       requireAdmin(c.get('principal'));
-      const result = await generateCodes(orm.em.fork(), {
-        policyId: c.req.valid('param').policyId as string,
-        count: c.req.valid('json').count,
-        secret: codeHashSecret,
-        audit: auditBy(c),
-      });
+      const result = await generateCodes(
+        ports,
+        { policyId: c.req.valid('param').policyId as string, count: c.req.valid('json').count },
+        auditBy(c),
+      );
       if (result.ok) return c.json({ codes: result.codes }, 201);
       if (result.reason === 'NOT_FOUND') throw policyNotFound();
       if (result.reason === 'NOT_CODE_POLICY') {
@@ -201,7 +177,7 @@ export function policyRoutes({
     async (c) => {
       requireAdmin(c.get('principal'));
       const policyId = c.req.valid('param').policyId as string;
-      const result = await stats.read(policyId, () => computeStatistics(orm.em.fork(), policyId));
+      const result = await couponStatistics(ports, policyId);
       if (!result) throw policyNotFound();
       return c.json(result, 200);
     },

@@ -1,4 +1,4 @@
-import type { Coupon, CouponPolicy, CouponReservation } from '../../domain/index.js';
+import type { Coupon, CouponPolicy } from '../../domain/index.js';
 
 /** Column lists that read rows straight into the domain's shapes. */
 export const COUPON_COLUMNS = `c.id, c.policy_id as "policyId", c.user_id as "userId", c.status,
@@ -46,39 +46,5 @@ export function toPolicy(row: Raw<CouponPolicy & { codesGenerated: number }>): C
     validFrom: date(row.validFrom),
     validUntil: date(row.validUntil),
     createdAt: date(row.createdAt),
-  };
-}
-
-/** The coupon as the API and job results show it. */
-export function couponView(coupon: Coupon) {
-  return {
-    id: coupon.id,
-    policyId: coupon.policyId,
-    userId: coupon.userId,
-    status: coupon.status,
-    issuedAt: coupon.issuedAt.toISOString(),
-    expiresAt: coupon.expiresAt.toISOString(),
-    usedAt: coupon.usedAt?.toISOString() ?? null,
-    orderId: coupon.orderId,
-    discountAmount: coupon.discountAmount,
-  };
-}
-export type CouponView = ReturnType<typeof couponView>;
-
-/** A reservation as the API shows it. */
-export function reservationView(r: CouponReservation) {
-  return {
-    id: r.id,
-    couponId: r.couponId,
-    orderId: r.orderId,
-    userId: r.userId,
-    orderAmount: r.orderAmount,
-    discountAmount: r.discountAmount,
-    state: r.state,
-    reservedAt: r.reservedAt.toISOString(),
-    expiresAt: r.expiresAt.toISOString(),
-    closedAt: r.closedAt?.toISOString() ?? null,
-    closedBy: r.closedBy,
-    reason: r.reason,
   };
 }

@@ -1,13 +1,10 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import {
   expireCoupon,
   type PaymentService,
   releaseStaleReservation,
   type Transition,
 } from '../domain/index.js';
-import { saveChanges } from '../infra/db/coupon-changes.js';
-import { COUPON_COLUMNS, toCoupon } from '../infra/db/rows.js';
-import { inTransaction, query } from '../infra/db/sql.js';
+import type { CouponStore, CouponTx } from './ports.js';
 import { timeOutReservations } from './time-out-reservations.js';
 
 const ACTOR = 'system:expiry';
@@ -26,35 +23,22 @@ export interface ExpiryResult {
  * Returns how many changed; the caller repeats until a batch comes back short.
  */
 async function sweepBatch(
-  tx: EntityManager,
+  tx: CouponTx,
   kind: 'expire' | 'release',
   { now, ttlMs, batchSize }: { now: Date; ttlMs: number; batchSize: number },
 ): Promise<Transition[]> {
-  const rows = await query<Record<string, unknown>>(
-    tx,
+  const coupons =
     kind === 'expire'
-      ? `select ${COUPON_COLUMNS} from coupons c
-          where c.status = 'ISSUED' and c.expires_at < ?
-          order by c.expires_at limit ? for update skip locked`
-      : // A reservation record's expiry may lie later than the TTL (an extension); coupons
-        // reserved before the records were kept have none.
-        `select ${COUPON_COLUMNS} from coupons c
-          where c.status = 'RESERVED' and c.reserved_at <= ?
-            and not exists (select 1 from coupon_reservations r
-                             where r.coupon_id = c.id and r.state = 'ACTIVE' and r.expires_at > ?)
-          order by c.reserved_at limit ? for update of c skip locked`,
-    kind === 'expire' ? [now, batchSize] : [new Date(now.getTime() - ttlMs), now, batchSize],
-  );
+      ? await tx.lockExpired(now, batchSize)
+      : await tx.lockStaleReservations(new Date(now.getTime() - ttlMs), now, batchSize);
   const transitions: Transition[] = [];
-  for (const row of rows) {
-    const coupon = toCoupon(row as never);
+  for (const coupon of coupons) {
     const decision =
       kind === 'expire' ? expireCoupon(coupon, now) : releaseStaleReservation(coupon, now, ttlMs);
     if (decision.ok) transitions.push(decision.value);
   }
   const reason = kind === 'expire' ? 'expired' : 'reservation timed out';
-  await saveChanges(
-    tx,
+  await tx.saveChanges(
     transitions.map((transition) => ({
       transition,
       actor: ACTOR,
@@ -71,7 +55,7 @@ async function sweepBatch(
  * payment service, each such reservation's payment is asked about first ({@link timeOutReservations}).
  */
 export async function expireCoupons(
-  fork: () => EntityManager,
+  ports: { coupons: CouponStore },
   {
     now,
     ttlMs,
@@ -91,7 +75,7 @@ export async function expireCoupons(
   const result: ExpiryResult = { expired: 0, released: 0, used: 0, policyIds: new Set() };
   // Releases first: a released coupon that is also past its expiry is expired in the same sweep.
   if (paymentService) {
-    const timedOut = await timeOutReservations(fork, {
+    const timedOut = await timeOutReservations(ports, {
       now,
       rules: { ttlMs, maxExtensions },
       paymentService,
@@ -102,7 +86,7 @@ export async function expireCoupons(
   }
   for (const kind of paymentService ? (['expire'] as const) : (['release', 'expire'] as const)) {
     for (;;) {
-      const changed = await inTransaction(fork(), (tx) =>
+      const changed = await ports.coupons.transaction((tx) =>
         sweepBatch(tx, kind, { now, ttlMs, batchSize }),
       );
       for (const t of changed) result.policyIds.add(t.coupon.policyId);

@@ -1,27 +1,23 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Logger } from 'pino';
 import {
+  type Coupon,
   completeLatePayment,
   decidePayment,
   type PaymentDecision,
-  type PaymentEventType,
   type TimedOutReservation,
 } from '../domain/index.js';
-import {
-  type Change,
-  type LockedCoupon,
-  lockOrderCoupons,
-  saveChanges,
-} from '../infra/db/coupon-changes.js';
-import { inTransaction, json, pgArray, query } from '../infra/db/sql.js';
+import { afterCommit } from './after-commit.js';
+import type {
+  Change,
+  Clock,
+  CouponStore,
+  LockedCoupon,
+  PendingPayment,
+  PendingPaymentEvent,
+  Statistics,
+  Warn,
+} from './ports.js';
 
 const ACTOR = 'system:payment';
-
-interface PendingEvent {
-  eventId: string;
-  type: PaymentEventType;
-  userId: string;
-}
 
 export interface PaymentResult {
   /** The events of the order this call applied, in offset order, with what each did. */
@@ -32,7 +28,7 @@ export interface PaymentResult {
 
 /** Every pending event's decision, in order: the changes to write (by round) and each event's outcome. */
 function decideAll(
-  pending: (PendingEvent & { orderId: string })[],
+  pending: PendingPaymentEvent[],
   coupons: LockedCoupon[],
   orderIds: string[],
   now: Date,
@@ -75,8 +71,8 @@ function decideAll(
       : mine.map((locked) => [locked, (l) => decidePayment(event, l.coupon, l.policy, now)]);
     const touched: string[] = [];
     let outcome = candidates.length === 0 ? 'NO_COUPON' : 'NO_CHANGE';
-    for (const [locked, decide] of candidates) {
-      const decision = decide(locked);
+    for (const [locked, decisionFor] of candidates) {
+      const decision = decisionFor(locked);
       if (!decision) continue;
       if (decision.kind === 'skip') {
         if (touched.length === 0) outcome = decision.outcome;
@@ -115,28 +111,20 @@ function decideAll(
  * So the order holds with any number of worker processes, and an event is applied exactly once.
  */
 export async function applyPaymentEvents(
-  em: EntityManager,
+  ports: { coupons: CouponStore },
   orderIds: string[],
   now: Date,
   options: PaymentOptions = {},
 ): Promise<Map<string, PaymentResult>> {
-  const { results, taken } = await inTransaction(em, async (tx) => {
-    const pending = await query<PendingEvent & { orderId: string }>(
-      tx,
-      `select event_id as "eventId", event_type as type, order_id as "orderId", user_id as "userId"
-         from payment_events
-        where order_id = any(?::text[]) and applied_at is null
-        order by order_id, kafka_partition, kafka_offset
-          for update`,
-      [pgArray(orderIds)],
-    );
+  const { results, taken } = await ports.coupons.transaction(async (tx) => {
+    const pending = await tx.lockPendingPayments(orderIds);
     const coupons =
       pending.length === 0
         ? []
-        : await lockOrderCoupons(tx, [...new Set(pending.map((e) => e.orderId))]);
+        : await tx.lockOrderCoupons([...new Set(pending.map((e) => e.orderId))]);
     const { results, rounds, outcomes, taken } = decideAll(pending, coupons, orderIds, now);
-    for (const round of rounds) await saveChanges(tx, round, now);
-    await markApplied(tx, outcomes, orderIds, now);
+    for (const round of rounds) await tx.saveChanges(round, now);
+    await tx.markPaymentsApplied(outcomes, orderIds, now);
     return { results, taken };
   });
   reportTaken(options, taken);
@@ -145,7 +133,7 @@ export async function applyPaymentEvents(
 
 export interface PaymentOptions {
   /** Told (warn) of each late payment whose coupon another order took meanwhile. */
-  logger?: Pick<Logger, 'warn'>;
+  logger?: Warn;
 }
 
 /** Late payments that found their coupon taken: the order got a discount no coupon backs now. */
@@ -161,18 +149,60 @@ function reportTaken(
   }
 }
 
-function markApplied(
-  tx: EntityManager,
-  outcomes: { id: string; outcome: string }[],
-  orderIds: string[],
-  now: Date,
-) {
-  if (outcomes.length === 0) return Promise.resolve([]);
-  return query(
-    tx,
-    `update payment_events e set applied_at = ?, outcome = x.outcome
-       from jsonb_to_recordset(?::jsonb) as x(id uuid, outcome text)
-      where e.order_id = any(?::text[]) and e.applied_at is null and e.event_id = x.id`,
-    [now, json(outcomes), pgArray(orderIds)],
+/** One event of a completed PAYMENT job, as `GET /v1/jobs/:jobId` shows it. */
+export interface PaymentView<C> {
+  eventId: string;
+  orderId: string;
+  outcome: string;
+  /** The coupon this event changed, as it stands after the job; null when it changed none. */
+  coupon: C | null;
+}
+
+/**
+ * What each event of a job did. An event applied by this job's transaction names its outcome and
+ * coupon; one applied before (by another job of its order, or by an earlier attempt of this one
+ * whose acknowledgement was lost) keeps the outcome recorded then, without a coupon.
+ */
+export async function paymentViews<C>(
+  ports: { coupons: CouponStore },
+  events: PendingPayment[],
+  results: PaymentResult[],
+  view: (coupon: Coupon) => C,
+): Promise<PaymentView<C>[]> {
+  const applied = new Map(
+    results.flatMap(({ applied }) => applied.map((event) => [event.eventId, event] as const)),
   );
+  const earlier = events.filter(({ eventId }) => !applied.has(eventId)).map((e) => e.eventId);
+  const recorded =
+    earlier.length > 0 ? await ports.coupons.paymentOutcomes(earlier) : new Map<string, string>();
+  const couponIds = [...new Set([...applied.values()].flatMap((event) => event.couponIds))];
+  const coupons = await ports.coupons.findCoupons(couponIds);
+  const byId = new Map(coupons.map((coupon) => [coupon.id, view(coupon)]));
+  return events.map(({ eventId, orderId }) => {
+    const mine = applied.get(eventId);
+    const outcome = mine?.outcome ?? recorded.get(eventId);
+    // The job is enqueued after its events are committed, and applying takes every pending event
+    // of their orders: an event still pending here is a fault, and the job is retried.
+    if (!outcome) throw new Error(`payment event ${eventId} is still pending after its job`);
+    const couponId = mine?.couponIds.at(-1);
+    return { eventId, orderId, outcome, coupon: (couponId && byId.get(couponId)) || null };
+  });
+}
+
+/**
+ * Applies the pending payment events of a group of orders gathered from many PAYMENT jobs, in one
+ * transaction ({@link applyPaymentEvents}); afterwards the statistics of the policies whose coupons
+ * changed are outdated (best effort).
+ */
+export async function processPayments(
+  ports: { coupons: CouponStore; clock: Clock; statistics: Pick<Statistics, 'changed'>; log: Warn },
+  orderIds: string[],
+): Promise<Map<string, PaymentResult>> {
+  const results = await applyPaymentEvents(ports, orderIds, ports.clock.now(), {
+    logger: ports.log,
+  });
+  await afterCommit(ports.log, 'statistics', () =>
+    ports.statistics.changed([...results.values()].flatMap((r) => r.policyIds)),
+  );
+  return results;
 }

@@ -1,4 +1,3 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import {
   type Coupon,
   cancelCoupon,
@@ -10,21 +9,10 @@ import {
   reserveCoupon,
   useCoupon,
 } from '../domain/index.js';
-import { type Change, lockCoupon, saveChanges } from '../infra/db/coupon-changes.js';
-import { toCoupon } from '../infra/db/rows.js';
-import { inTransaction, json, query } from '../infra/db/sql.js';
-import { newId } from '../infra/ids.js';
-import type { UsageJobData } from '../infra/queue/jobs.js';
-
-type Action = Exclude<UsageJobData, { type: 'PAYMENT' }>;
+import type { Change, CouponAction, CouponStore, LockedCoupon, NewId } from './ports.js';
 
 /** What a client's action does to a locked coupon, decided by the domain's status machine. */
-function decide(
-  action: Action,
-  locked: NonNullable<Awaited<ReturnType<typeof lockCoupon>>>,
-  now: Date,
-) {
-  const { coupon, policy } = locked;
+function actionTransition(action: CouponAction, { coupon, policy }: LockedCoupon, now: Date) {
   switch (action.type) {
     case 'RESERVE':
       return reserveCoupon(coupon, policy, {
@@ -45,7 +33,7 @@ function decide(
   }
 }
 
-function reasonOf(action: Action): string | null {
+function reasonOf(action: CouponAction): string | null {
   if (action.type === 'CANCEL') return action.reason;
   return `order ${action.orderId}`;
 }
@@ -72,26 +60,20 @@ export interface ActionResult {
  * actions on one coupon (or an action and a payment event) take effect one after the other. A
  * reserve opens a reservation record; a change out of RESERVED closes it.
  */
-export function applyAction(
-  em: EntityManager,
-  action: Action,
+export function applyCouponAction(
+  ports: { coupons: CouponStore; newId: NewId },
+  action: CouponAction,
   now: Date,
   { reservationTtlMs, jobId }: ActionOptions,
 ): Promise<Outcome<ActionResult>> {
-  return inTransaction(em, async (tx) => {
-    const locked = await lockCoupon(tx, action.couponId);
+  return ports.coupons.transaction(async (tx) => {
+    const locked = await tx.lockCoupon(action.couponId);
     if (!locked) return reject('COUPON_NOT_FOUND');
     // Read under the coupon's lock: a run of this job still in flight elsewhere has committed or
     // rolled back by now.
-    const [done] = jobId
-      ? await query<{ result: Record<string, unknown> }>(
-          tx,
-          'select result from usage_job_results where job_id = ?',
-          [jobId],
-        )
-      : [];
-    if (done) return ok({ coupon: toCoupon(done.result as never), repeated: true });
-    const decision = decide(action, locked, now);
+    const done = jobId ? await tx.actionResult(jobId) : null;
+    if (done) return ok({ coupon: done, repeated: true });
+    const decision = actionTransition(action, locked, now);
     if (!decision.ok) return decision;
     const change: Change = {
       transition: decision.value,
@@ -101,21 +83,15 @@ export function applyAction(
     if (action.type === 'RESERVE') {
       change.reservation = {
         open: openReservation(decision.value, {
-          id: newId(),
+          id: ports.newId(),
           orderAmount: action.orderAmount,
           now,
           ttlMs: reservationTtlMs,
         }),
       };
     }
-    await saveChanges(tx, [change], now);
-    if (jobId) {
-      await query(
-        tx,
-        'insert into usage_job_results (job_id, coupon_id, result, at) values (?, ?, ?::jsonb, ?)',
-        [jobId, action.couponId, json(decision.value.coupon), now],
-      );
-    }
+    await tx.saveChanges([change], now);
+    if (jobId) await tx.storeActionResult(jobId, decision.value.coupon, now);
     return ok({ coupon: decision.value.coupon, repeated: false });
   });
 }

@@ -1,9 +1,11 @@
 import { type Job, Worker } from 'bullmq';
-import { QUEUE_NAMES } from '../infra/queue/queues.js';
-import { createWorkerRedis } from '../infra/redis/connection.js';
-import { corkForTurn } from '../infra/redis/cork.js';
-import type { WorkerDeps } from './deps.js';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Env } from '../config/env.js';
+import { createWorkerRedis } from '../redis/connection.js';
+import { corkForTurn } from '../redis/cork.js';
 import { countOutcomes } from './job-metrics.js';
+import { QUEUE_NAMES } from './queues.js';
 
 export interface QueueWorkerOptions {
   queue: keyof typeof QUEUE_NAMES;
@@ -20,7 +22,12 @@ export interface QueueWorkerOptions {
  * `/metrics`, and failed attempts logged unless they are business rejections.
  */
 export function startQueueWorker(
-  deps: WorkerDeps,
+  deps: {
+    env: Pick<Env, 'REDIS_URL' | 'QUEUE_PREFIX' | 'JOB_LOCK_MS'>;
+    logger: Logger;
+    /** The process's shared, fail-fast client (counters). */
+    redis: Redis;
+  },
   { queue, concurrency, process, afterClose }: QueueWorkerOptions,
 ): { close(): Promise<void> } {
   const { env, logger } = deps;

@@ -1,7 +1,8 @@
 import type { Worker } from 'bullmq';
-import { countFinishedJobs } from '../infra/metrics.js';
-import { jobError } from '../infra/queue/jobs.js';
-import type { WorkerDeps } from './deps.js';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { countFinishedJobs } from '../metrics.js';
+import { jobError } from './jobs.js';
 
 /** How often a worker adds its counted outcomes to the shared counters. */
 const FLUSH_MS = 200;
@@ -14,7 +15,7 @@ const FLUSH_MS = 200;
  */
 export function countOutcomes(
   worker: Worker,
-  { redis, env, logger }: WorkerDeps,
+  { redis, env, logger }: { redis: Redis; env: { QUEUE_PREFIX: string }; logger: Logger },
 ): { close(): Promise<void> } {
   let pending = new Map<string, number>();
   const add = (outcome: string) => pending.set(outcome, (pending.get(outcome) ?? 0) + 1);

@@ -22,3 +22,17 @@ export function parseJobData<T>(schema: ZodType<T>, data: unknown): T {
   if (!parsed.success) throw finalFailure('INTERNAL', 'The job payload is malformed');
   return parsed.data;
 }
+
+/** A job as a processor sees it (BullMQ's `Job` is one). */
+export interface QueuedJob {
+  id?: string | undefined;
+  data: unknown;
+  attemptsStarted: number;
+}
+
+/** What a worker runs for each job of its queue, and how it finishes after its last job. */
+export interface JobProcessor {
+  process(job: QueuedJob): Promise<unknown>;
+  /** Runs after the queue's worker stopped taking jobs and finished the ones it held. */
+  drain(): Promise<void>;
+}

@@ -1,16 +1,16 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { type AppDeps, createApp } from '../api/app.js';
+import { rateLimits } from '../api/middleware/rate-limit.js';
+import { mountAdminQueues } from '../api/routes/admin-queues.js';
+import { docsRoutes } from '../api/routes/docs.js';
+import { mountV1 } from '../api/routes/v1.js';
 import type { Env } from '../infra/config/env.js';
-import { writeAudit } from '../infra/db/audit.js';
 import type { Orm } from '../infra/db/orm.js';
 import { outboxBacklog } from '../infra/db/outbox.js';
 import { createMetrics } from '../infra/metrics.js';
 import type { Queues } from '../infra/queue/queues.js';
-import { type AppDeps, createApp } from './app.js';
-import { rateLimits } from './middleware/rate-limit.js';
-import { mountAdminQueues } from './routes/admin-queues.js';
-import { docsRoutes } from './routes/docs.js';
-import { mountV1 } from './routes/v1.js';
+import { createPorts } from './ports.js';
 
 /** The whole HTTP surface from the process's shared clients: what `main.ts` and the tests serve. */
 export function buildApi(deps: {
@@ -24,6 +24,7 @@ export function buildApi(deps: {
   consumerLag: () => Promise<number>;
 }) {
   const { env, orm, queues, redis } = deps;
+  const ports = createPorts(deps);
   const limits = rateLimits({
     redis,
     keyPrefix: env.QUEUE_PREFIX,
@@ -45,9 +46,7 @@ export function buildApi(deps: {
     mount: (app) => {
       mountV1(app, {
         env,
-        orm,
-        queues,
-        redis,
+        ports,
         limitByUser: limits.byUser,
         limitFailedAuth: limits.failedAuth,
       });
@@ -57,7 +56,7 @@ export function buildApi(deps: {
         user: env.ADMIN_USER,
         password: env.ADMIN_PASSWORD,
         readOnly: env.ADMIN_READ_ONLY,
-        audit: (entry) => writeAudit(orm.em.fork(), entry),
+        audit: ports.audit.write,
       });
     },
   });

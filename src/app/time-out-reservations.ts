@@ -1,4 +1,3 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import {
   decideTimeout,
   type OrderPaymentStatus,
@@ -8,21 +7,12 @@ import {
   type TimeoutRules,
   useCoupon,
 } from '../domain/index.js';
-import { type Change, saveChanges } from '../infra/db/coupon-changes.js';
-import { COUPON_COLUMNS, POLICY_COLUMNS, toCoupon, toPolicy } from '../infra/db/rows.js';
-import { inTransaction, pgArray, query } from '../infra/db/sql.js';
+import type { Change, CouponStore, CouponTx, StaleReservation } from './ports.js';
 
 /** Calls to the payment service in flight at once during a sweep. */
 const ASK_CONCURRENCY = 8;
 
-interface Candidate {
-  couponId: string;
-  orderId: string;
-  /** The ACTIVE reservation record; null for a coupon reserved before records were kept. */
-  reservationId: string | null;
-  reservedAt: Date;
-  extensions: number;
-}
+type Candidate = StaleReservation;
 
 export interface TimeoutResult {
   released: number;
@@ -32,9 +22,6 @@ export interface TimeoutResult {
   policyIds: Set<string>;
 }
 
-const STALE = `c.status = 'RESERVED' and c.reserved_at <= ?
-  and (r.id is null or r.expires_at <= ?)`;
-
 /**
  * The reservation timeout when a payment service is configured: each reservation past its expiry
  * is first asked about (outside any transaction: a slow service holds no row lock), then, in one
@@ -43,7 +30,7 @@ const STALE = `c.status = 'RESERVED' and c.reserved_at <= ?
  * extended by another sweep) is left alone.
  */
 export async function timeOutReservations(
-  fork: () => EntityManager,
+  ports: { coupons: CouponStore },
   {
     now,
     rules,
@@ -62,26 +49,7 @@ export async function timeOutReservations(
   // Keyset over (reserved_at, id): kept reservations stay stale, and must not be read again.
   let after: [Date, string] = [new Date(0), '00000000-0000-0000-0000-000000000000'];
   for (;;) {
-    const candidates = (
-      await query<Record<string, unknown>>(
-        fork(),
-        `select c.id as "couponId", c.order_id as "orderId", r.id as "reservationId",
-                c.reserved_at as "reservedAt", coalesce(r.extensions, 0) as extensions
-           from coupons c
-           left join coupon_reservations r on r.coupon_id = c.id and r.state = 'ACTIVE'
-          where ${STALE} and (c.reserved_at, c.id) > (?, ?)
-          order by c.reserved_at, c.id limit ?`,
-        [staleBefore, now, after[0], after[1], batchSize],
-      )
-    ).map(
-      (row): Candidate => ({
-        couponId: row.couponId as string,
-        orderId: row.orderId as string,
-        reservationId: (row.reservationId as string | null) ?? null,
-        reservedAt: new Date(row.reservedAt as string),
-        extensions: Number(row.extensions),
-      }),
-    );
+    const candidates = await ports.coupons.staleReservations(staleBefore, now, after, batchSize);
     if (candidates.length === 0) break;
     const answers = await askAll(paymentService, candidates);
     const decisions = candidates.map((candidate, i) => {
@@ -91,7 +59,9 @@ export async function timeOutReservations(
       if (decision === 'EXTEND' && candidate.reservationId === null) decision = 'KEEP';
       return { candidate, answer, decision };
     });
-    await inTransaction(fork(), (tx) => apply(tx, decisions, { now, rules, staleBefore }, result));
+    await ports.coupons.transaction((tx) =>
+      apply(tx, decisions, { now, rules, staleBefore }, result),
+    );
     const last = candidates[candidates.length - 1] as Candidate;
     after = [last.reservedAt, last.couponId];
     if (candidates.length < batchSize) break;
@@ -113,7 +83,7 @@ async function askAll(service: PaymentService, candidates: Candidate[]) {
 }
 
 async function apply(
-  tx: EntityManager,
+  tx: CouponTx,
   decisions: { candidate: Candidate; answer: string; decision: TimeoutDecision }[],
   { now, rules, staleBefore }: { now: Date; rules: TimeoutRules; staleBefore: Date },
   result: TimeoutResult,
@@ -122,35 +92,26 @@ async function apply(
   result.kept += decisions.length - acting.length;
   if (acting.length === 0) return;
   // Locked and checked again: still reserved by the reservation that was asked about, still due.
-  const rows = await query<Record<string, unknown>>(
-    tx,
-    `select ${COUPON_COLUMNS}, r.id as "reservationId"
-       from coupons c
-       left join coupon_reservations r on r.coupon_id = c.id and r.state = 'ACTIVE'
-      where c.id = any(?::uuid[]) and ${STALE}
-      order by c.id for update of c skip locked`,
-    [pgArray(acting.map(({ candidate }) => candidate.couponId)), staleBefore, now],
+  const current = new Map(
+    (
+      await tx.lockStillStale(
+        acting.map(({ candidate }) => candidate.couponId),
+        staleBefore,
+        now,
+      )
+    ).map((row) => [row.coupon.id, row]),
   );
-  const current = new Map(rows.map((row) => [row.id as string, row]));
-  const policies = await query<Record<string, unknown>>(
-    tx,
-    `select ${POLICY_COLUMNS} from coupon_policies p where p.id = any(?::uuid[])`,
-    [pgArray([...new Set(rows.map((row) => row.policyId as string))])],
-  );
-  const policyOf = new Map(policies.map((row) => [row.id as string, toPolicy(row as never)]));
   const changes: Change[] = [];
   const extend: string[] = [];
   for (const { candidate, answer, decision } of acting) {
     const row = current.get(candidate.couponId);
-    if (!row || (row.reservationId ?? null) !== candidate.reservationId) continue;
-    if (row.orderId !== candidate.orderId) continue;
-    const { reservationId: _, ...couponRow } = row;
-    const coupon = toCoupon(couponRow as never);
+    if (!row || row.reservationId !== candidate.reservationId) continue;
+    const { coupon, policy } = row;
+    if (coupon.orderId !== candidate.orderId) continue;
     if (decision === 'EXTEND') {
       extend.push(candidate.reservationId as string);
       continue;
     }
-    const policy = policyOf.get(coupon.policyId);
     const used =
       decision === 'USE' && policy
         ? useCoupon(coupon, policy, { orderId: candidate.orderId, now })
@@ -172,15 +133,8 @@ async function apply(
       reservation: { close: 'TIMED_OUT' },
     });
   }
-  await saveChanges(tx, changes, now);
-  if (extend.length > 0) {
-    await query(
-      tx,
-      `update coupon_reservations set expires_at = ?, extensions = extensions + 1
-        where id = any(?::uuid[]) and state = 'ACTIVE'`,
-      [new Date(now.getTime() + rules.ttlMs), pgArray(extend)],
-    );
-  }
+  await tx.saveChanges(changes, now);
+  await tx.extendReservations(extend, new Date(now.getTime() + rules.ttlMs));
   for (const change of changes) {
     result.policyIds.add(change.transition.coupon.policyId);
     if (change.transition.to === 'USED') result.used++;

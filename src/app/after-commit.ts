@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Warn } from './ports.js';
 
 /**
  * Work after a commit (cache versions, statistics) is best effort: the change is durable, so a
@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
  * that already happened. The statistics cache bounds its staleness by its own TTL.
  */
 export async function afterCommit(
-  logger: Pick<Logger, 'warn'>,
+  logger: Warn,
   what: string,
   work: () => Promise<unknown>,
 ): Promise<void> {

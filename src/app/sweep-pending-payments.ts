@@ -1,7 +1,5 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Logger } from 'pino';
-import { query } from '../infra/db/sql.js';
-import { applyPaymentEvents } from './apply-payment.js';
+import type { CouponStore, Warn } from './ports.js';
+import { applyPaymentEvents } from './process-payments.js';
 
 export interface PaymentSweepResult {
   /** Orders whose pending events were applied. */
@@ -21,13 +19,13 @@ export interface PaymentSweepResult {
  * @param options.batchSize orders per transaction. @defaultValue 500
  */
 export async function sweepPendingPayments(
-  fork: () => EntityManager,
+  ports: { coupons: CouponStore },
   {
     now,
     olderThanMs,
     batchSize = 500,
     logger,
-  }: { now: Date; olderThanMs: number; batchSize?: number; logger?: Pick<Logger, 'warn'> },
+  }: { now: Date; olderThanMs: number; batchSize?: number; logger?: Warn },
 ): Promise<PaymentSweepResult> {
   const result: PaymentSweepResult = { orders: 0, events: 0, policyIds: new Set() };
   const before = new Date(now.getTime() - olderThanMs);
@@ -35,30 +33,16 @@ export async function sweepPendingPayments(
   for (;;) {
     // Keyset over order ids, so an order whose events stay pending (an outage mid-sweep throws
     // instead) is never read twice in one sweep.
-    const rows = await query<{ orderId: string }>(
-      fork(),
-      `select distinct order_id as "orderId" from payment_events
-        where applied_at is null and received_at <= ? and order_id > ?
-        order by order_id limit ?`,
-      [before, after, batchSize],
-    );
-    if (rows.length === 0) break;
-    const orderIds = rows.map((row) => row.orderId);
-    const applied = await applyPaymentEvents(fork(), orderIds, now, { ...(logger && { logger }) });
+    const orderIds = await ports.coupons.pendingPaymentOrders(before, after, batchSize);
+    if (orderIds.length === 0) break;
+    const applied = await applyPaymentEvents(ports, orderIds, now, { ...(logger && { logger }) });
     for (const { applied: events, policyIds } of applied.values()) {
       result.events += events.length;
       for (const id of policyIds) result.policyIds.add(id);
     }
     result.orders += orderIds.length;
     after = orderIds[orderIds.length - 1] ?? after;
-    if (rows.length < batchSize) break;
+    if (orderIds.length < batchSize) break;
   }
   return result;
-}
-
-/** Forgets stored usage-job results older than `days`: no job is retried that long after. */
-export async function pruneJobResults(em: EntityManager, now: Date, days = 7): Promise<void> {
-  await query(em, 'delete from usage_job_results where at < ?', [
-    new Date(now.getTime() - days * 86_400_000),
-  ]);
 }
