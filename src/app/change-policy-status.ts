@@ -1,15 +1,16 @@
 import type { PolicyStatus } from '../domain/index.js';
 import type { AuditBy, Clock, IntakeGate, PolicyStore, StoredPolicy } from './ports.js';
+import { accepted, notFound, type Result } from './refusal.js';
 
 /**
  * Activates or deactivates a policy (audited in the same transaction); afterwards the intake
- * gate forgets its sold-out mark, since the worker's answer may now differ. Null: no such policy.
+ * gate forgets its sold-out mark, since the worker's answer may now differ.
  */
 export async function changePolicyStatus(
   ports: { policies: PolicyStore; clock: Clock; intake: Pick<IntakeGate, 'reopen'> },
   input: { policyId: string; status: PolicyStatus },
   by: AuditBy,
-): Promise<StoredPolicy | null> {
+): Promise<Result<StoredPolicy>> {
   const { policyId, status } = input;
   const policy = await ports.policies.transaction(async (tx) => {
     const found = await tx.lock(policyId);
@@ -23,6 +24,7 @@ export async function changePolicyStatus(
     });
     return { ...found, status };
   });
-  if (policy) await ports.intake.reopen(policy.id);
-  return policy;
+  if (!policy) return notFound('policy');
+  await ports.intake.reopen(policy.id);
+  return accepted(policy);
 }

@@ -1,12 +1,16 @@
 import type { PolicyStatistics, Statistics } from './ports.js';
+import { accepted, notFound, type Result } from './refusal.js';
 
 /**
  * A policy's statistics, served from the cache while no change committed since, else computed
- * from PostgreSQL and cached. Null: no such policy.
+ * from PostgreSQL and cached.
  */
-export function couponStatistics(
+export async function couponStatistics(
   ports: { statistics: Statistics },
   policyId: string,
-): Promise<PolicyStatistics | null> {
-  return ports.statistics.cached(policyId, () => ports.statistics.compute(policyId));
+): Promise<Result<PolicyStatistics>> {
+  const statistics = await ports.statistics.cached(policyId, () =>
+    ports.statistics.compute(policyId),
+  );
+  return statistics ? accepted(statistics) : notFound('policy');
 }

@@ -1,19 +1,22 @@
 import { type NewPolicyInput, newPolicy, policyInputProblems } from '../domain/index.js';
 import type { AuditBy, Clock, NewId, PolicyStore, StoredPolicy } from './ports.js';
-
-export type CreatePolicyOutcome =
-  | { ok: true; policy: StoredPolicy }
-  | { ok: false; problems: { path: string; message: string }[] };
+import { accepted, type Result, refuse } from './refusal.js';
 
 /** Creates a policy whose terms are consistent, with its audit record in the same transaction. */
 export async function createPolicy(
   ports: { policies: PolicyStore; clock: Clock; newId: NewId },
   input: NewPolicyInput,
   by: AuditBy,
-): Promise<CreatePolicyOutcome> {
+): Promise<Result<StoredPolicy>> {
   const now = ports.clock.now();
   const problems = policyInputProblems(input, now);
-  if (problems.length > 0) return { ok: false, problems };
+  if (problems.length > 0) {
+    return refuse(
+      'VALIDATION_ERROR',
+      'The policy is not consistent',
+      problems.map((p) => ({ field: `json.${p.path}`, message: p.message })),
+    );
+  }
   const policy: StoredPolicy = {
     ...newPolicy(input, { id: ports.newId(), now }),
     codesGenerated: 0,
@@ -31,5 +34,5 @@ export async function createPolicy(
       },
     });
   });
-  return { ok: true, policy };
+  return accepted(policy);
 }

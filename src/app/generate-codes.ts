@@ -1,8 +1,5 @@
 import type { AuditBy, PolicyStore } from './ports.js';
-
-export type CodeGeneration =
-  | { ok: true; codes: string[] }
-  | { ok: false; reason: 'NOT_FOUND' | 'NOT_CODE_POLICY' | 'OVER_QUOTA'; available?: number };
+import { accepted, notFound, type Result, refuse } from './refusal.js';
 
 /**
  * Makes `count` new single-use codes for a CODE policy. The policy row is locked so concurrent
@@ -13,17 +10,17 @@ export function generateCodes(
   ports: { policies: PolicyStore },
   { policyId, count }: { policyId: string; count: number },
   by: AuditBy,
-): Promise<CodeGeneration> {
-  return ports.policies.transaction(async (tx): Promise<CodeGeneration> => {
+): Promise<Result<string[]>> {
+  return ports.policies.transaction(async (tx): Promise<Result<string[]>> => {
     const policy = await tx.lock(policyId);
-    if (!policy) return { ok: false, reason: 'NOT_FOUND' };
-    if (policy.issueType !== 'CODE') return { ok: false, reason: 'NOT_CODE_POLICY' };
+    if (!policy) return notFound('policy');
+    if (policy.issueType !== 'CODE') {
+      return refuse('CONFLICT', 'Codes exist only for CODE policies');
+    }
     if (policy.codesGenerated + count > policy.totalQuantity) {
-      return {
-        ok: false,
-        reason: 'OVER_QUOTA',
+      return refuse('CONFLICT', 'More codes than the policy’s quota', {
         available: policy.totalQuantity - policy.codesGenerated,
-      };
+      });
     }
     const codes = await tx.addCodes(policyId, count);
     await tx.audit({
@@ -32,6 +29,6 @@ export function generateCodes(
       target: `policy:${policyId}`,
       details: { count },
     });
-    return { ok: true, codes };
+    return accepted(codes);
   });
 }

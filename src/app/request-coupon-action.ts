@@ -1,6 +1,7 @@
-import type { AuditBy, AuditLog, CouponAction, CouponReader, Enqueued, JobQueue } from './ports.js';
+import type { AuditBy, AuditLog, CouponAction, CouponReader, JobQueue } from './ports.js';
 import type { Principal } from './principal.js';
-import { ownedCoupon, type Refusal } from './read-coupons.js';
+import { ownedCoupon } from './read-coupons.js';
+import { accepted, keyReused, type Result } from './refusal.js';
 
 export type ActionName = 'reserve' | 'release' | 'use' | 'cancel';
 
@@ -50,7 +51,7 @@ export async function requestCouponAction(
     idempotencyKey: string | undefined;
   },
   by: AuditBy,
-): Promise<Enqueued | Refusal> {
+): Promise<Result<{ jobId: string }>> {
   const { action, couponId, body, idempotencyKey } = input;
   const owned = await ownedCoupon(ports, principal, couponId);
   if (!owned.ok) return owned;
@@ -61,7 +62,8 @@ export async function requestCouponAction(
     data,
     request: { action, couponId, ...body },
   });
-  if (result.ok && data.type === 'CANCEL') {
+  if (!result.ok) return keyReused();
+  if (data.type === 'CANCEL') {
     await ports.audit.write({
       ...by,
       action: 'coupon.cancel',
@@ -69,5 +71,5 @@ export async function requestCouponAction(
       details: { reason: data.reason, jobId: result.jobId },
     });
   }
-  return result;
+  return accepted({ jobId: result.jobId });
 }

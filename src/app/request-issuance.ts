@@ -1,13 +1,12 @@
-import type { CodeHasher, Enqueued, IntakeGate, IssueJobData, JobQueue } from './ports.js';
+import type { CodeHasher, IntakeGate, IssueJobData, JobQueue } from './ports.js';
 import type { Principal } from './principal.js';
 import { actsFor } from './principal.js';
+import { accepted, keyReused, notYours, type Result } from './refusal.js';
 
 /** A hash no code can have: an impossible code fails in the worker like any unknown one. */
 const NO_SUCH_CODE = '0'.repeat(64);
 
 export type IssuanceInput = { policyId: string; userId?: string | undefined } | { code: string };
-
-export type IssuanceRequested = Enqueued | { ok: false; reason: 'FORBIDDEN' };
 
 /**
  * Accepts a request for a coupon as a job, without reading the database: an unknown policy or code
@@ -20,18 +19,18 @@ export async function requestIssuance(
   principal: Principal,
   input: IssuanceInput,
   idempotencyKey: string | undefined,
-): Promise<IssuanceRequested> {
+): Promise<Result<{ jobId: string }>> {
   let data: IssueJobData;
   if ('policyId' in input) {
     const userId = input.userId ?? principal.sub;
-    if (!actsFor(principal, userId)) return { ok: false, reason: 'FORBIDDEN' };
+    if (!actsFor(principal, userId)) return notYours();
     if (idempotencyKey === undefined && (await ports.intake.soldOut(input.policyId))) {
       const jobId = await ports.intake.refuse({
         actor: principal.sub,
         code: 'QUOTA_EXHAUSTED',
         message: 'The policy has no coupon left',
       });
-      return { ok: true, jobId };
+      return accepted({ jobId });
     }
     data = { type: 'ISSUE', actor: principal.sub, userId, policyId: input.policyId };
   } else {
@@ -42,5 +41,11 @@ export async function requestIssuance(
       codeHash: ports.hashCode(input.code) ?? NO_SUCH_CODE,
     };
   }
-  return ports.jobs.enqueueIssue({ actor: principal.sub, idempotencyKey, data, request: input });
+  const result = await ports.jobs.enqueueIssue({
+    actor: principal.sub,
+    idempotencyKey,
+    data,
+    request: input,
+  });
+  return result.ok ? accepted({ jobId: result.jobId }) : keyReused();
 }

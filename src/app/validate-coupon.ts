@@ -1,7 +1,8 @@
 import { validateCoupon as validate } from '../domain/index.js';
 import type { Clock, CouponReader, PolicyStore } from './ports.js';
 import type { Principal } from './principal.js';
-import { ownedCoupon, type Read } from './read-coupons.js';
+import { ownedCoupon } from './read-coupons.js';
+import { accepted, notFound, type Result } from './refusal.js';
 
 export type Validation = { valid: true; discountAmount: number } | { valid: false; reason: string };
 
@@ -10,20 +11,19 @@ export async function validateCoupon(
   ports: { couponReader: CouponReader; policies: PolicyStore; clock: Clock },
   principal: Principal,
   input: { couponId: string; orderAmount: number; orderId?: string | undefined },
-): Promise<Read<Validation>> {
+): Promise<Result<Validation>> {
   const owned = await ownedCoupon(ports, principal, input.couponId);
   if (!owned.ok) return owned;
   const policy = await ports.policies.find(owned.value.policyId);
-  if (!policy) return { ok: false, reason: 'NOT_FOUND' };
+  if (!policy) return notFound('coupon');
   const outcome = validate(owned.value, policy, {
     orderAmount: input.orderAmount,
     orderId: input.orderId,
     now: ports.clock.now(),
   });
-  return {
-    ok: true,
-    value: outcome.ok
+  return accepted(
+    outcome.ok
       ? { valid: true, discountAmount: outcome.value }
       : { valid: false, reason: outcome.code },
-  };
+  );
 }

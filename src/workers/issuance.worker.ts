@@ -4,7 +4,7 @@ import type { Ports } from '../app/ports.js';
 import { couponView } from '../app/views.js';
 import type { Coupon, Outcome } from '../domain/index.js';
 import { createBatcher } from './batcher.js';
-import { finalFailure, type JobProcessor, parseJobData, settle } from './job-outcome.js';
+import { type JobProcessor, parseJobData, settle, unrecoverable } from './job-outcome.js';
 import { issueJobSchema } from './job-payloads.js';
 
 export interface GroupCommitOptions {
@@ -36,7 +36,7 @@ export function issuanceProcessor(ports: Ports, group: GroupCommitOptions): JobP
       if (!result.ok) {
         // Data PostgreSQL refuses stays refused: no retry can cure it.
         if (ports.failures.isPermanent(result.error)) {
-          throw finalFailure('INTERNAL', 'The job holds data that cannot be stored');
+          throw unrecoverable('The job holds data that cannot be stored');
         }
         throw result.error;
       }

@@ -1,25 +1,26 @@
 import { UnrecoverableError } from 'bullmq';
 import type { ZodType } from 'zod';
-import type { BusinessCode, Outcome } from '../domain/index.js';
+import { type Outcome, valueOrThrow } from '../domain/index.js';
 
 /**
- * A business rejection ends the job at once (BullMQ does not retry an UnrecoverableError); its
- * message carries the contract's code first, so the API can read it back from `failedReason`.
+ * The job's value when the outcome is a success. A rejection is thrown as the domain's
+ * `BusinessRuleError`: the queue adapter ends the job at once as failed with its code.
  */
-export function finalFailure(code: BusinessCode | 'INTERNAL', message: string): UnrecoverableError {
-  return new UnrecoverableError(`${code}: ${message}`);
+export function settle<T, R>(outcome: Outcome<T>, view: (value: T) => R): R {
+  return view(valueOrThrow(outcome));
 }
 
-/** The job's value when the outcome is a success; a final failure when it is a rejection. */
-export function settle<T, R>(outcome: Outcome<T>, view: (value: T) => R): R {
-  if (outcome.ok) return view(outcome.value);
-  throw finalFailure(outcome.code, outcome.message);
-}
+/**
+ * A job no retry can cure that is not a business rejection (a malformed payload, data PostgreSQL
+ * refuses): failed at once, and read as `INTERNAL`.
+ */
+export const unrecoverable = (message: string): UnrecoverableError =>
+  new UnrecoverableError(message);
 
 /** Job payloads come from Redis: parsed like any outside input. A malformed one is never retried. */
 export function parseJobData<T>(schema: ZodType<T>, data: unknown): T {
   const parsed = schema.safeParse(data);
-  if (!parsed.success) throw finalFailure('INTERNAL', 'The job payload is malformed');
+  if (!parsed.success) throw unrecoverable('The job payload is malformed');
   return parsed.data;
 }
 

@@ -30,7 +30,7 @@ describe('issueBatch re-runs', () => {
       { actor: 'admin', requestId: null },
     );
     if (!created.ok) throw new Error('the policy is not consistent');
-    policyId = created.policy.id;
+    policyId = created.value.id;
   });
   afterAll(() => db.drop());
 

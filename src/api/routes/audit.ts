@@ -1,4 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
+import { listAuditRecords } from '../../app/list-audit-records.js';
 import type { Ports } from '../../app/ports.js';
 import type { CursorCodec } from '../cursor.js';
 import { requireAdmin } from '../middleware/auth.js';
@@ -31,7 +32,7 @@ export function auditRoutes({ ports, cursors }: { ports: Ports; cursors: CursorC
     async (c) => {
       requireAdmin(c.get('principal'));
       const { limit, cursor } = c.req.valid('query');
-      const page = await ports.audit.list({
+      const page = await listAuditRecords(ports, {
         limit,
         cursor: cursors.decode('audit', cursor),
       });

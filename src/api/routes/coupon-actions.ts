@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import type { Ports } from '../../app/ports.js';
 import { type ActionInput, requestCouponAction } from '../../app/request-coupon-action.js';
 import { validateCoupon } from '../../app/validate-coupon.js';
-import { ApiError, allowed, refusal } from '../errors.js';
+import { orThrow } from '../errors.js';
 import { requireAdmin } from '../middleware/auth.js';
 import {
   acceptedSchema,
@@ -25,7 +25,6 @@ import { idempotencyKeyParameter } from '../schemas/issuance.js';
 import { auditBy, createRouter, idempotencyKeyOf } from '../validation.js';
 
 const params = uuidParam('couponId');
-const NO_SUCH_COUPON = 'No such coupon';
 
 const ACTIONS = {
   reserve: { body: orderBody, summary: 'Reserve the coupon for an order (ISSUED → RESERVED)' },
@@ -70,12 +69,8 @@ export function couponActionRoutes({ ports }: { ports: Ports }) {
           { action, couponId, body: c.req.valid('json') as ActionInput, idempotencyKey },
           auditBy(c),
         );
-        if (!result.ok) {
-          throw result.reason === 'KEY_REUSED'
-            ? new ApiError('CONFLICT', 'This Idempotency-Key was used with another body')
-            : refusal(result.reason, NO_SUCH_COUPON);
-        }
-        return c.json({ jobId: result.jobId, statusUrl: `/v1/jobs/${result.jobId}` }, 202);
+        const { jobId } = orThrow(result);
+        return c.json({ jobId, statusUrl: `/v1/jobs/${jobId}` }, 202);
       },
     );
   }
@@ -98,9 +93,8 @@ export function couponActionRoutes({ ports }: { ports: Ports }) {
     async (c) => {
       const { couponId } = c.req.valid('param') as { couponId: string };
       const { orderAmount, orderId } = c.req.valid('json');
-      const validation = allowed(
+      const validation = orThrow(
         await validateCoupon(ports, c.get('principal'), { couponId, orderAmount, orderId }),
-        NO_SUCH_COUPON,
       );
       return c.json(validation, 200);
     },

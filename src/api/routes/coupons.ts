@@ -8,7 +8,7 @@ import {
 } from '../../app/read-coupons.js';
 import { couponView, reservationView } from '../../app/views.js';
 import type { CursorCodec } from '../cursor.js';
-import { allowed } from '../errors.js';
+import { orThrow } from '../errors.js';
 import { bearer, commonErrors, json, notFound, page, uuidParam } from '../schemas/common.js';
 import {
   couponListQuery,
@@ -20,7 +20,6 @@ import {
 import { createRouter } from '../validation.js';
 
 const params = uuidParam('couponId');
-const NO_SUCH_COUPON = 'No such coupon';
 
 export function couponRoutes({ ports, cursors }: { ports: Ports; cursors: CursorCodec }) {
   const router = createRouter();
@@ -38,12 +37,11 @@ export function couponRoutes({ ports, cursors }: { ports: Ports; cursors: Cursor
     }),
     async (c) => {
       const query = c.req.valid('query');
-      const result = allowed(
+      const result = orThrow(
         await listCoupons(ports, c.get('principal'), {
           ...query,
           cursor: () => cursors.decode('coupons', query.cursor),
         }),
-        NO_SUCH_COUPON,
       );
       return c.json(
         {
@@ -67,9 +65,8 @@ export function couponRoutes({ ports, cursors }: { ports: Ports; cursors: Cursor
       responses: { 200: json(couponSchema, 'The coupon'), ...commonErrors, ...notFound },
     }),
     async (c) => {
-      const coupon = allowed(
+      const coupon = orThrow(
         await ownedCoupon(ports, c.get('principal'), c.req.valid('param').couponId as string),
-        NO_SUCH_COUPON,
       );
       return c.json(couponView(coupon), 200);
     },
@@ -88,12 +85,11 @@ export function couponRoutes({ ports, cursors }: { ports: Ports; cursors: Cursor
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid('query');
-      const page = allowed(
+      const page = orThrow(
         await couponHistory(ports, c.get('principal'), c.req.valid('param').couponId as string, {
           limit,
           after: () => cursors.decode('history', cursor),
         }),
-        NO_SUCH_COUPON,
       );
       return c.json(
         { items: page.items, nextCursor: cursors.encode('history', page.nextCursor) },
@@ -118,13 +114,12 @@ export function couponRoutes({ ports, cursors }: { ports: Ports; cursors: Cursor
       },
     }),
     async (c) => {
-      const items = allowed(
+      const items = orThrow(
         await couponReservations(
           ports,
           c.get('principal'),
           c.req.valid('param').couponId as string,
         ),
-        NO_SUCH_COUPON,
       );
       return c.json({ items: items.map(reservationView) }, 200);
     },

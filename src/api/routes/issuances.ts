@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Ports } from '../../app/ports.js';
 import { requestIssuance } from '../../app/request-issuance.js';
-import { ApiError, refusal } from '../errors.js';
+import { orThrow } from '../errors.js';
 import {
   acceptedSchema,
   bearer,
@@ -39,13 +39,10 @@ export function issuanceRoutes({ ports }: { ports: Ports }) {
     async (c) => {
       const body = c.req.valid('json');
       const idempotencyKey = idempotencyKeyOf(c);
-      const result = await requestIssuance(ports, c.get('principal'), body, idempotencyKey);
-      if (!result.ok) {
-        throw result.reason === 'KEY_REUSED'
-          ? new ApiError('CONFLICT', 'This Idempotency-Key was used with another body')
-          : refusal(result.reason, 'No such policy');
-      }
-      return c.json({ jobId: result.jobId, statusUrl: `/v1/jobs/${result.jobId}` }, 202);
+      const { jobId } = orThrow(
+        await requestIssuance(ports, c.get('principal'), body, idempotencyKey),
+      );
+      return c.json({ jobId, statusUrl: `/v1/jobs/${jobId}` }, 202);
     },
   );
   return router;

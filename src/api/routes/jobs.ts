@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Ports } from '../../app/ports.js';
 import { readJob } from '../../app/read-job.js';
-import { allowed } from '../errors.js';
+import { orThrow } from '../errors.js';
 import { bearer, commonErrors, json, notFound, text } from '../schemas/common.js';
 import { jobSchema } from '../schemas/issuance.js';
 import { createRouter } from '../validation.js';
@@ -21,7 +21,7 @@ export function jobRoutes({ ports }: { ports: Ports }) {
     }),
     async (c) => {
       const { jobId } = c.req.valid('param');
-      const job = allowed(await readJob(ports, c.get('principal'), jobId), 'No such job');
+      const job = orThrow(await readJob(ports, c.get('principal'), jobId));
       return c.json(job as z.infer<typeof jobSchema>, 200);
     },
   );

@@ -4,9 +4,10 @@ import { couponStatistics } from '../../app/coupon-statistics.js';
 import { createPolicy } from '../../app/create-policy.js';
 import { generateCodes } from '../../app/generate-codes.js';
 import type { Ports } from '../../app/ports.js';
+import { getPolicy, listPolicies } from '../../app/read-policies.js';
 import { policyView } from '../../app/views.js';
 import type { CursorCodec } from '../cursor.js';
-import { ApiError } from '../errors.js';
+import { orThrow } from '../errors.js';
 import { requireAdmin } from '../middleware/auth.js';
 import {
   bearer,
@@ -30,7 +31,6 @@ import {
 import { auditBy, createRouter } from '../validation.js';
 
 const params = uuidParam('policyId');
-const policyNotFound = () => new ApiError('NOT_FOUND', 'No such policy');
 
 export function policyRoutes({ ports, cursors }: { ports: Ports; cursors: CursorCodec }) {
   const router = createRouter();
@@ -48,15 +48,8 @@ export function policyRoutes({ ports, cursors }: { ports: Ports; cursors: Cursor
     }),
     async (c) => {
       requireAdmin(c.get('principal'));
-      const created = await createPolicy(ports, c.req.valid('json'), auditBy(c));
-      if (!created.ok) {
-        throw new ApiError(
-          'VALIDATION_ERROR',
-          'The policy is not consistent',
-          created.problems.map((p) => ({ field: `json.${p.path}`, message: p.message })),
-        );
-      }
-      return c.json(policyView(created.policy), 201);
+      const policy = orThrow(await createPolicy(ports, c.req.valid('json'), auditBy(c)));
+      return c.json(policyView(policy), 201);
     },
   );
 
@@ -73,7 +66,7 @@ export function policyRoutes({ ports, cursors }: { ports: Ports; cursors: Cursor
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid('query');
-      const result = await ports.policies.list({
+      const result = await listPolicies(ports, {
         limit,
         cursor: cursors.decode('policies', cursor),
       });
@@ -99,8 +92,7 @@ export function policyRoutes({ ports, cursors }: { ports: Ports; cursors: Cursor
       responses: { 200: json(policySchema, 'The policy'), ...commonErrors, ...notFound },
     }),
     async (c) => {
-      const policy = await ports.policies.find(c.req.valid('param').policyId as string);
-      if (!policy) throw policyNotFound();
+      const policy = orThrow(await getPolicy(ports, c.req.valid('param').policyId as string));
       return c.json(policyView(policy), 200);
     },
   );
@@ -119,12 +111,13 @@ export function policyRoutes({ ports, cursors }: { ports: Ports; cursors: Cursor
     async (c) => {
       requireAdmin(c.get('principal'));
       const { policyId } = c.req.valid('param');
-      const policy = await changePolicyStatus(
-        ports,
-        { policyId: policyId as string, status: c.req.valid('json').status },
-        auditBy(c),
+      const policy = orThrow(
+        await changePolicyStatus(
+          ports,
+          { policyId: policyId as string, status: c.req.valid('json').status },
+          auditBy(c),
+        ),
       );
-      if (!policy) throw policyNotFound();
       return c.json(policyView(policy), 200);
     },
   );
@@ -152,14 +145,7 @@ export function policyRoutes({ ports, cursors }: { ports: Ports; cursors: Cursor
         { policyId: c.req.valid('param').policyId as string, count: c.req.valid('json').count },
         auditBy(c),
       );
-      if (result.ok) return c.json({ codes: result.codes }, 201);
-      if (result.reason === 'NOT_FOUND') throw policyNotFound();
-      if (result.reason === 'NOT_CODE_POLICY') {
-        throw new ApiError('CONFLICT', 'Codes exist only for CODE policies');
-      }
-      throw new ApiError('CONFLICT', 'More codes than the policy’s quota', {
-        available: result.available,
-      });
+      return c.json({ codes: orThrow(result) }, 201);
     },
   );
 
@@ -177,9 +163,7 @@ export function policyRoutes({ ports, cursors }: { ports: Ports; cursors: Cursor
     async (c) => {
       requireAdmin(c.get('principal'));
       const policyId = c.req.valid('param').policyId as string;
-      const result = await couponStatistics(ports, policyId);
-      if (!result) throw policyNotFound();
-      return c.json(result, 200);
+      return c.json(orThrow(await couponStatistics(ports, policyId)), 200);
     },
   );
 

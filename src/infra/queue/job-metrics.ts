@@ -2,7 +2,7 @@ import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { countFinishedJobs } from '../metrics.js';
-import { jobError } from './jobs.js';
+import { failureCode } from './job-error.js';
 
 /** How often a worker adds its counted outcomes to the shared counters. */
 const FLUSH_MS = 200;
@@ -23,7 +23,7 @@ export function countOutcomes(
   worker.on('failed', (job, error) => {
     const final =
       error.name === 'UnrecoverableError' || (job?.attemptsMade ?? 0) >= (job?.opts.attempts ?? 1);
-    if (final) add(jobError(job?.failedReason).code);
+    if (final) add(failureCode(error));
   });
   const flush = async () => {
     if (pending.size === 0) return;

@@ -2,7 +2,8 @@ import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobQueue, JobStatus, PendingPayment } from '../../app/ports.js';
 import { addsCorkedPerTurn, enqueueOnce } from './enqueue.js';
-import { JOB_ID_PREFIX, jobError, paymentChunkJobId, type UsageJobData } from './jobs.js';
+import { jobError } from './job-error.js';
+import { JOB_ID_PREFIX, paymentChunkJobId, type UsageJobData } from './jobs.js';
 import type { Queues } from './queues.js';
 import { readVerdict, type Verdict } from './verdicts.js';
 

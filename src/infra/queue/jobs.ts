@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { CouponAction, IssueJobData, PendingPayment } from '../../app/ports.js';
-import { isBusinessCode } from '../../domain/index.js';
 
 export type { IssueJobData };
 
@@ -38,13 +37,4 @@ export function paymentChunkJobId(eventIds: string[]): string {
   if (eventIds.length === 1) return paymentJobId(eventIds[0] as string);
   const digest = createHash('sha256').update(eventIds.join(',')).digest('hex').slice(0, 32);
   return `${JOB_ID_PREFIX.usage}pay_chunk_${digest}`;
-}
-/** The contract's error of a failed job. Infrastructure messages never reach the client. */
-export function jobError(failedReason: string | undefined): { code: string; message: string } {
-  const match = /^([A-Z_]+): (.*)$/s.exec(failedReason ?? '');
-  if (match?.[1] && isBusinessCode(match[1])) return { code: match[1], message: match[2] ?? '' };
-  return {
-    code: 'INTERNAL',
-    message: 'The job failed after its retries; it may be submitted again',
-  };
 }

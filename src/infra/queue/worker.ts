@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Env } from '../config/env.js';
 import { createWorkerRedis } from '../redis/connection.js';
 import { corkForTurn } from '../redis/cork.js';
+import { jobFailure } from './job-error.js';
 import { countOutcomes } from './job-metrics.js';
 import { QUEUE_NAMES } from './queues.js';
 
@@ -37,6 +38,8 @@ export function startQueueWorker(
   const processCorked = async (job: Job) => {
     try {
       return await process(job);
+    } catch (error) {
+      throw jobFailure(error);
     } finally {
       corkForTurn(connection);
     }
