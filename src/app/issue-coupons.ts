@@ -7,7 +7,7 @@ import {
   ok,
   reject,
 } from '../domain/index.js';
-import { runIsolating, type Settled } from './isolate.js';
+import { isolateFailures, type Settled } from './isolate.js';
 import type {
   Clock,
   CodeRow,
@@ -182,7 +182,7 @@ export interface IssueCouponsPorts {
 
 /**
  * Issues a group of requests gathered from many jobs: one transaction ({@link issueGroup}); when it
- * fails because of one request, the group commits without it (`runIsolating`) and that request
+ * fails because of one request, the group commits without it (`isolateFailures`) and that request
  * alone fails. After the commit the statistics are outdated and sold-out policies are marked at
  * the intake gate (best effort: without the mark, requests just keep reaching the worker).
  */
@@ -191,7 +191,7 @@ export async function issueCoupons(
   requests: IssueRequest[],
 ): Promise<Settled<Outcome<Coupon>>[]> {
   const soldOut: IssueGroupResult['soldOut'] = [];
-  const settled = await runIsolating(requests, {
+  const settled = await isolateFailures(requests, {
     run: async (part) => {
       const result = await issueGroup(ports, part, ports.clock.now());
       soldOut.push(...result.soldOut);
@@ -200,7 +200,8 @@ export async function issueCoupons(
     itemCaused: ports.failures.isItemCaused,
     // A job id that comes back after its Idempotency-Key record expired is new to BullMQ but has
     // its coupon already (the store refused it): answered from that coupon.
-    again: (request) => (request.firstRun ? { ...request, firstRun: false } : undefined),
+    again: (request, failures) =>
+      failures === 1 && request.firstRun ? { ...request, firstRun: false } : undefined,
   });
   settled.forEach((result, i) => {
     if (!result.ok) {

@@ -6,10 +6,12 @@ import {
   type TimedOutReservation,
 } from '../domain/index.js';
 import { afterCommit } from './after-commit.js';
+import { isolateFailures, type Settled } from './isolate.js';
 import type {
   Change,
   Clock,
   CouponStore,
+  FailureKinds,
   LockedCoupon,
   PendingPayment,
   PendingPaymentEvent,
@@ -191,18 +193,39 @@ export async function paymentViews<C>(
 
 /**
  * Applies the pending payment events of a group of orders gathered from many PAYMENT jobs, in one
- * transaction ({@link applyPaymentEvents}); afterwards the statistics of the policies whose coupons
- * changed are outdated (best effort).
+ * transaction ({@link applyPaymentEvents}). When the group fails because of one order's data, its
+ * halves run apart (`isolateFailures`) until that order fails alone and the others commit, as
+ * issuance does; an outage fails the group. Afterwards the statistics of the policies whose
+ * coupons changed are outdated (best effort). One settled result per order, in order.
  */
 export async function processPayments(
-  ports: { coupons: CouponStore; clock: Clock; statistics: Pick<Statistics, 'changed'>; log: Warn },
+  ports: {
+    coupons: CouponStore;
+    clock: Clock;
+    statistics: Pick<Statistics, 'changed'>;
+    failures: FailureKinds;
+    log: Warn;
+  },
   orderIds: string[],
-): Promise<Map<string, PaymentResult>> {
-  const results = await applyPaymentEvents(ports, orderIds, ports.clock.now(), {
-    logger: ports.log,
+): Promise<Settled<PaymentResult>[]> {
+  const now = ports.clock.now();
+  const settled = await isolateFailures(orderIds, {
+    run: async (part) => {
+      const results = await applyPaymentEvents(ports, part, now, { logger: ports.log });
+      return part.map((id) => results.get(id) as PaymentResult);
+    },
+    itemCaused: ports.failures.isItemCaused,
+  });
+  settled.forEach((result, i) => {
+    if (!result.ok) {
+      ports.log.warn(
+        { orderId: orderIds[i], cause: ports.failures.describe(result.error) },
+        'payment order failed alone; its group committed without it',
+      );
+    }
   });
   await afterCommit(ports.log, 'statistics', () =>
-    ports.statistics.changed([...results.values()].flatMap((r) => r.policyIds)),
+    ports.statistics.changed(settled.flatMap((r) => (r.ok ? r.value.policyIds : []))),
   );
-  return results;
+  return settled;
 }

@@ -1,5 +1,6 @@
-import type { CouponStore, Warn } from './ports.js';
-import { applyPaymentEvents } from './process-payments.js';
+import { isolateFailures } from './isolate.js';
+import type { CouponStore, FailureKinds, Warn } from './ports.js';
+import { applyPaymentEvents, type PaymentResult } from './process-payments.js';
 
 export interface PaymentSweepResult {
   /** Orders whose pending events were applied. */
@@ -14,12 +15,13 @@ export interface PaymentSweepResult {
  * delivers, PostgreSQL is the truth, so an event whose job was lost (Redis data loss) or spent its
  * attempts is applied here. Each batch of orders goes through {@link applyPaymentEvents}, which
  * locks the pending rows: a worker applying the same order at the same time waits, then finds
- * nothing left, and the other way round.
+ * nothing left, and the other way round. An order whose data fails its batch is set apart (its
+ * events stay pending) and the rest of the batch is applied.
  *
  * @param options.batchSize orders per transaction. @defaultValue 500
  */
 export async function sweepPendingPayments(
-  ports: { coupons: CouponStore },
+  ports: { coupons: CouponStore; failures: FailureKinds },
   {
     now,
     olderThanMs,
@@ -35,10 +37,23 @@ export async function sweepPendingPayments(
     // instead) is never read twice in one sweep.
     const orderIds = await ports.coupons.pendingPaymentOrders(before, after, batchSize);
     if (orderIds.length === 0) break;
-    const applied = await applyPaymentEvents(ports, orderIds, now, { ...(logger && { logger }) });
-    for (const { applied: events, policyIds } of applied.values()) {
-      result.events += events.length;
-      for (const id of policyIds) result.policyIds.add(id);
+    const settled = await isolateFailures(orderIds, {
+      run: async (part) => {
+        const applied = await applyPaymentEvents(ports, part, now, { ...(logger && { logger }) });
+        return part.map((id) => applied.get(id) as PaymentResult);
+      },
+      itemCaused: ports.failures.isItemCaused,
+    });
+    for (const [i, order] of settled.entries()) {
+      if (!order.ok) {
+        logger?.warn(
+          { orderId: orderIds[i], cause: ports.failures.describe(order.error) },
+          'pending payment order failed alone; its events stay pending',
+        );
+        continue;
+      }
+      result.events += order.value.applied.length;
+      for (const id of order.value.policyIds) result.policyIds.add(id);
     }
     result.orders += orderIds.length;
     after = orderIds[orderIds.length - 1] ?? after;

@@ -1,11 +1,12 @@
 import { afterCommit } from '../app/after-commit.js';
 import { applyCouponAction } from '../app/apply-coupon-action.js';
+import type { Settled } from '../app/isolate.js';
 import type { Ports } from '../app/ports.js';
 import { type PaymentResult, paymentViews, processPayments } from '../app/process-payments.js';
 import { couponView } from '../app/views.js';
 import { createBatcher } from './batcher.js';
 import type { GroupCommitOptions } from './issuance.worker.js';
-import { type JobProcessor, parseJobData, settle } from './job-outcome.js';
+import { type JobProcessor, parseJobData, settle, unrecoverable } from './job-outcome.js';
 import { paymentsOf, usageJobSchema } from './job-payloads.js';
 
 /**
@@ -26,14 +27,17 @@ export function usageProcessor(
     countPayments: (type: string, outcome: string) => void;
   },
 ): JobProcessor {
-  const payments = createBatcher<string, PaymentResult>({
+  const payments = createBatcher<string, Settled<PaymentResult>>({
     ...group,
     run: async (orderIds) => {
-      const results = await processPayments(ports, [...new Set(orderIds)]);
-      for (const { applied } of results.values()) {
-        for (const { type, outcome } of applied) countPayments(type, outcome);
+      const unique = [...new Set(orderIds)];
+      const settled = await processPayments(ports, unique);
+      const byOrder = new Map(unique.map((id, i) => [id, settled[i] as Settled<PaymentResult>]));
+      for (const result of settled) {
+        if (!result.ok) continue;
+        for (const { type, outcome } of result.value.applied) countPayments(type, outcome);
       }
-      return orderIds.map((id) => results.get(id) as PaymentResult);
+      return orderIds.map((id) => byOrder.get(id) as Settled<PaymentResult>);
     },
   });
   return {
@@ -42,7 +46,19 @@ export function usageProcessor(
       if (data.type === 'PAYMENT') {
         const events = paymentsOf(data);
         const orderIds = [...new Set(events.map(({ orderId }) => orderId))];
-        const results = await Promise.all(orderIds.map((orderId) => payments.submit(orderId)));
+        const settled = await Promise.all(orderIds.map((orderId) => payments.submit(orderId)));
+        const results: PaymentResult[] = [];
+        for (const result of settled) {
+          // Its order failed alone and its events stay pending: the job is retried, or failed
+          // for good when its data cannot be stored.
+          if (!result.ok) {
+            if (ports.failures.isPermanent(result.error)) {
+              throw unrecoverable('The job holds data that cannot be stored');
+            }
+            throw result.error;
+          }
+          results.push(result.value);
+        }
         return { payments: await paymentViews(ports, events, results, couponView) };
       }
       const outcome = await applyCouponAction(ports, data, ports.clock.now(), {

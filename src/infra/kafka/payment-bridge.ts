@@ -6,6 +6,7 @@ import {
   Partitioners,
 } from 'kafkajs';
 import type { Logger } from 'pino';
+import { isolateFailures } from '../../app/isolate.js';
 import type { PaymentChunk } from '../../app/ports.js';
 import { causeOf, isOutage, OutageError } from '../failures.js';
 import { consumerLag, ensureTopics } from './client.js';
@@ -14,7 +15,6 @@ import {
   type PaymentMessageError,
   parsePaymentMessage,
 } from './payment-event.js';
-import { applySplitting } from './split-on-failure.js';
 
 export interface PaymentBridgeOptions {
   kafka: Kafka;
@@ -157,13 +157,19 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
     partition: number,
     heartbeat: () => Promise<void>,
   ) {
-    const givenUp = await applySplitting(accepted, {
-      maxAttempts,
-      effect: async (range) => {
+    const settled = await isolateFailures(accepted, {
+      run: async (range) => {
         await withTimeout(record(range, partition), effectTimeoutMs);
         await heartbeat();
+        return range;
       },
-      isOutage: async (error) => isOutage(error) || !(await dependenciesAnswer()),
+      itemCaused: async (error) => !isOutage(error) && (await dependenciesAnswer()),
+      // An event failing alone is tried again after a backoff, up to `maxAttempts` in all.
+      again: async (item, failures) => {
+        if (failures >= maxAttempts) return undefined;
+        await backoff(failures);
+        return item;
+      },
       onFailure: (range, error, attempt) => {
         const [first] = range;
         const where =
@@ -185,10 +191,13 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
         void heartbeat().catch(() => undefined);
       },
     });
+    const givenUp = settled.flatMap((result, i) =>
+      result.ok ? [] : [{ message: (accepted[i] as Accepted).message, error: result.error }],
+    );
     await withTimeout(
       sendToDlq(
-        givenUp.map(({ item, error }) => ({
-          message: item.message,
+        givenUp.map(({ message, error }) => ({
+          message,
           code: 'PROCESSING_FAILED',
           reason: causeOf(error),
         })),
@@ -276,6 +285,10 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
     lag: () => consumerLag(admin, groupId, topic),
   };
 }
+
+/** The wait before an event that failed alone is tried again: 100 ms, then doubling. */
+const backoff = (failures: number) =>
+  new Promise((resolve) => setTimeout(resolve, 100 * 2 ** (failures - 1)));
 
 async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { isolateFailures } from '../../src/app/isolate.js';
 import { OutageError } from '../../src/infra/failures.js';
-import { applySplitting } from '../../src/infra/kafka/split-on-failure.js';
 
 /** An effect over numbers that refuses any range holding one of `bad`, and records what it took. */
 function effectRefusing(bad: number[], outage?: () => boolean) {
@@ -18,11 +18,44 @@ function effectRefusing(bad: number[], outage?: () => boolean) {
   };
 }
 
+/**
+ * The payment bridge's use of the one halving helper: an effect applied in halves, a single item
+ * retried after a backoff up to `maxAttempts` in all, then given up; an outage thrown.
+ */
+async function applySplitting<T>(
+  items: T[],
+  options: {
+    effect: (items: T[]) => Promise<void>;
+    isOutage: (error: unknown) => boolean;
+    maxAttempts?: number;
+    backoff?: (attempt: number) => Promise<void>;
+    onFailure?: (items: T[], error: unknown, attempt: number) => void;
+  },
+) {
+  const { maxAttempts = 3, backoff = noWait } = options;
+  const settled = await isolateFailures(items, {
+    run: async (range) => {
+      await options.effect(range);
+      return range;
+    },
+    itemCaused: (error) => !options.isOutage(error),
+    again: async (item, failures) => {
+      if (failures >= maxAttempts) return undefined;
+      await backoff(failures);
+      return item;
+    },
+    ...(options.onFailure && { onFailure: options.onFailure }),
+  });
+  return settled.flatMap((result, i) =>
+    result.ok ? [] : [{ item: items[i] as T, error: result.error }],
+  );
+}
+
 const isOutage = (error: unknown) => error instanceof OutageError;
 const noWait = async () => undefined;
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-describe('applySplitting', () => {
+describe('isolateFailures, as the payment bridge records events', () => {
   it('applies a range in one call when nothing fails', async () => {
     const { effect, applied, calls } = effectRefusing([]);
     expect(await applySplitting(range(10), { effect, isOutage })).toEqual([]);
