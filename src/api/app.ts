@@ -9,7 +9,7 @@ import { isOutage } from '../infra/failures.js';
 import type { Metrics } from '../infra/metrics.js';
 import type { AppEnv } from './context.js';
 import { ApiError, errorBody } from './errors.js';
-import { readBody } from './middleware/body.js';
+import { readBody } from './middleware/read-body.js';
 import { healthRoutes, metricsRoutes, type Readiness } from './routes/health.js';
 import { createRouter } from './validation.js';
 
@@ -184,5 +184,3 @@ export function createApp(deps: AppDeps) {
   });
   return app;
 }
-
-export type App = ReturnType<typeof createApp>;

@@ -5,6 +5,7 @@ import type {
   CouponReservation,
   CouponStatus,
   DiscountTerms,
+  ErrorCode,
   PaymentEventType,
   PolicyStatus,
   ReservationState,
@@ -172,7 +173,7 @@ export interface JobStatus {
   type: 'ISSUE' | 'RESERVE' | 'USE' | 'RELEASE' | 'CANCEL' | 'PAYMENT';
   state: 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
   result?: unknown;
-  error?: { code: string; message: string };
+  error?: { code: ErrorCode; message: string };
   createdAt: string;
   finishedAt: string | null;
   /** Who created it, for the ownership check. */

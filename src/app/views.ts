@@ -36,8 +36,6 @@ export function couponView(coupon: Coupon) {
     discountAmount: coupon.discountAmount,
   };
 }
-export type CouponView = ReturnType<typeof couponView>;
-
 /** A reservation as the API shows it. */
 export function reservationView(r: CouponReservation) {
   return {

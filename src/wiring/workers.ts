@@ -41,7 +41,10 @@ export function startWorkers(deps: WorkerDeps): { close: () => Promise<void> } {
   });
   const paymentOutcomes = sharedCounter(redis, paymentCounterKey(env.QUEUE_PREFIX), logger);
   const usage = usageProcessor(ports, {
-    payments: { maxSize: env.ISSUE_BATCH_MAX, maxWaitMs: env.ISSUE_BATCH_WAIT_MS },
+    payments: {
+      maxSize: env.PAYMENT_BATCH_MAX ?? env.ISSUE_BATCH_MAX,
+      maxWaitMs: env.PAYMENT_BATCH_WAIT_MS ?? env.ISSUE_BATCH_WAIT_MS,
+    },
     reservationTtlMs: env.RESERVATION_TTL_MS,
     countPayments: (type, outcome) => paymentOutcomes.add(`${type}|${outcome}`),
   });

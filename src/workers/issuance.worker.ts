@@ -3,16 +3,9 @@ import { type IssueRequest, issueCoupons } from '../app/issue-coupons.js';
 import type { Ports } from '../app/ports.js';
 import { couponView } from '../app/views.js';
 import type { Coupon, Outcome } from '../domain/index.js';
-import { createBatcher } from './batcher.js';
+import { createBatcher, type GroupCommitOptions } from './batcher.js';
 import { type JobProcessor, parseJobData, settle, unrecoverable } from './job-outcome.js';
 import { issueJobSchema } from './job-payloads.js';
-
-export interface GroupCommitOptions {
-  /** Jobs per group at most (`ISSUE_BATCH_MAX`). */
-  maxSize: number;
-  /** How long a group gathers after its first job (`ISSUE_BATCH_WAIT_MS`). */
-  maxWaitMs: number;
-}
 
 /**
  * The issuance queue's processor: many jobs in flight at once, gathered into groups committed in

@@ -4,8 +4,7 @@ import type { Settled } from '../app/isolate.js';
 import type { Ports } from '../app/ports.js';
 import { type PaymentResult, paymentViews, processPayments } from '../app/process-payments.js';
 import { couponView } from '../app/views.js';
-import { createBatcher } from './batcher.js';
-import type { GroupCommitOptions } from './issuance.worker.js';
+import { createBatcher, type GroupCommitOptions } from './batcher.js';
 import { type JobProcessor, parseJobData, settle, unrecoverable } from './job-outcome.js';
 import { paymentsOf, usageJobSchema } from './job-payloads.js';
 

@@ -8,7 +8,7 @@ import type { AuditEntry } from '../../app/ports.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import { basicAuth } from '../middleware/basic-auth.js';
-import { WITH_BODY } from '../middleware/body.js';
+import { WITH_BODY } from '../middleware/read-body.js';
 
 export const ADMIN_QUEUES_PATH = '/admin/queues';
 

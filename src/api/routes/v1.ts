@@ -3,7 +3,7 @@ import type { Ports } from '../../app/ports.js';
 import type { AppEnv } from '../context.js';
 import { cursorCodec } from '../cursor.js';
 import { authenticate } from '../middleware/auth.js';
-import { requireJsonBody } from '../middleware/json-body.js';
+import { requireJsonBody } from '../middleware/require-json.js';
 import { idempotencyKeySchema } from '../schemas/issuance.js';
 import type { createRouter } from '../validation.js';
 import { auditRoutes } from './audit.js';

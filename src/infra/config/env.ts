@@ -10,6 +10,15 @@ export const DEVELOPMENT_SECRETS = {
 const ROLE_NAMES = ['api', 'worker', 'bridge', 'scheduler', 'all'] as const;
 export type Role = Exclude<(typeof ROLE_NAMES)[number], 'all'>;
 
+const optionalIntFrom = (min: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min))
+    .optional();
+
 const intFrom = (min: number, fallback: number) =>
   z
     .string()
@@ -122,6 +131,16 @@ const envSchema = z.object({
   ISSUE_BATCH_MAX: intFrom(1, 500),
   /** How long a worker gathers issuance jobs before committing them together. */
   ISSUE_BATCH_WAIT_MS: intFrom(0, 5),
+  /**
+   * Largest group of orders whose payment events are applied in one transaction.
+   * @defaultValue ISSUE_BATCH_MAX, which sized payment groups before this variable existed
+   */
+  PAYMENT_BATCH_MAX: optionalIntFrom(1),
+  /**
+   * How long a worker gathers payment jobs before applying them together.
+   * @defaultValue ISSUE_BATCH_WAIT_MS
+   */
+  PAYMENT_BATCH_WAIT_MS: optionalIntFrom(0),
   /** How long a job stays locked by a worker without a heartbeat before it counts as stalled. */
   JOB_LOCK_MS: intFrom(1000, 30_000),
   /** Attempts for infrastructure failures before a job fails with INTERNAL. */

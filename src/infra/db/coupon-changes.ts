@@ -3,7 +3,7 @@ import type { Change, LockedCoupon, ReservationWrite } from '../../app/ports.js'
 import { closingState, transitionEvent } from '../../domain/index.js';
 import { newId } from '../ids.js';
 import { insertOutboxFrom } from './outbox.js';
-import { COUPON_COLUMNS, POLICY_COLUMNS, toCoupon, toPolicy } from './rows.js';
+import { COUPON_COLUMNS, POLICY_COLUMNS, toCoupon, toPolicy } from './row-to-domain.js';
 import { json, pgArray, query } from './sql.js';
 
 /** The coupon row locked for the rest of the transaction, with its policy's terms. */

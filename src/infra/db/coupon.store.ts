@@ -8,7 +8,7 @@ import type {
 import type { Coupon } from '../../domain/index.js';
 import { lockCoupon, lockOrderCoupons, saveChanges } from './coupon-changes.js';
 import { paymentOutcomes } from './payment-events.js';
-import { COUPON_COLUMNS, POLICY_COLUMNS, toCoupon, toPolicy } from './rows.js';
+import { COUPON_COLUMNS, POLICY_COLUMNS, toCoupon, toPolicy } from './row-to-domain.js';
 import { inTransaction, json, pgArray, query } from './sql.js';
 
 /** A reservation past its expiry: not extended past `now` (coupons without a record have none). */

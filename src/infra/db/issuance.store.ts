@@ -3,7 +3,7 @@ import type { CodeRow, Grant, IssuanceStore, IssuanceTx, StoredPolicy } from '..
 import { type Coupon, couponEvent } from '../../domain/index.js';
 import { newId } from '../ids.js';
 import { insertOutboxFrom } from './outbox.js';
-import { COUPON_COLUMNS, POLICY_COLUMNS, toCoupon, toPolicy } from './rows.js';
+import { COUPON_COLUMNS, POLICY_COLUMNS, toCoupon, toPolicy } from './row-to-domain.js';
 import { inTransaction, json, pgArray, query } from './sql.js';
 
 /**

@@ -3,7 +3,7 @@ import type { PolicyStore, PolicyTx } from '../../app/ports.js';
 import { newId } from '../ids.js';
 import { writeAudit } from './audit.js';
 import { PolicyEntity } from './entities.js';
-import { POLICY_COLUMNS, toPolicy } from './rows.js';
+import { POLICY_COLUMNS, toPolicy } from './row-to-domain.js';
 import { inTransaction, json, query } from './sql.js';
 
 /** Policies in PostgreSQL, through MikroORM's entity (`coupon_policies`) and raw statements. */

@@ -1,5 +1,10 @@
 import { UnrecoverableError } from 'bullmq';
-import { type BusinessCode, BusinessRuleError, isBusinessCode } from '../../domain/index.js';
+import {
+  type BusinessCode,
+  BusinessRuleError,
+  type ErrorCode,
+  isBusinessCode,
+} from '../../domain/index.js';
 
 /**
  * A job ended by a business rejection. BullMQ does not retry an UnrecoverableError and keeps only
@@ -30,7 +35,7 @@ export const failureCode = (error: unknown): string =>
 const STORED_REJECTION = /^([A-Z_]+): (.*)$/s;
 
 /** The contract's error of a failed job, from its stored reason. Infrastructure messages never reach the client. */
-export function jobError(failedReason: string | undefined): { code: string; message: string } {
+export function jobError(failedReason: string | undefined): { code: ErrorCode; message: string } {
   const match = STORED_REJECTION.exec(failedReason ?? '');
   if (match?.[1] && isBusinessCode(match[1])) return { code: match[1], message: match[2] ?? '' };
   return {

@@ -1,11 +1,11 @@
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobQueue, JobStatus, PendingPayment } from '../../app/ports.js';
-import { addsCorkedPerTurn, enqueueOnce } from './enqueue.js';
+import { addsWithGatheredWrites, enqueueOnce } from './enqueue.js';
+import { type IntakeRefusal, readIntakeRefusal } from './intake-refusals.js';
 import { jobError } from './job-error.js';
 import { JOB_ID_PREFIX, paymentChunkJobId, type UsageJobData } from './jobs.js';
 import type { Queues } from './queues.js';
-import { readVerdict, type Verdict } from './verdicts.js';
 
 const STATES = new Set(['waiting', 'active', 'delayed', 'completed', 'failed']);
 
@@ -29,16 +29,16 @@ function jobStatus(job: Job, raw: string): JobStatus {
 }
 
 /** A job decided at intake reads like a failed job. */
-function verdictStatus(verdict: Verdict): JobStatus {
-  const at = new Date(verdict.at).toISOString();
+function refusalStatus(refusal: IntakeRefusal): JobStatus {
+  const at = new Date(refusal.at).toISOString();
   return {
-    jobId: verdict.jobId,
+    jobId: refusal.jobId,
     type: 'ISSUE',
     state: 'failed',
-    error: { code: verdict.code, message: verdict.message },
+    error: { code: refusal.code, message: refusal.message },
     createdAt: at,
     finishedAt: at,
-    actor: verdict.actor,
+    actor: refusal.actor,
   };
 }
 
@@ -56,7 +56,7 @@ export async function enqueuePayments(
 
 /**
  * The job queues in BullMQ. Adds from requests go through the queue's connection corked for the
- * rest of the event-loop turn (`addsCorkedPerTurn`); `connection` is the client the queues were
+ * rest of the event-loop turn (`addsWithGatheredWrites`); `connection` is the client the queues were
  * created with.
  */
 export function bullJobQueue({
@@ -71,8 +71,8 @@ export function bullJobQueue({
   /** The key of Idempotency-Key fingerprints. */
   fingerprintSecret: string;
 }): JobQueue {
-  const issuance = addsCorkedPerTurn(queues.issuance, redis);
-  const usage = addsCorkedPerTurn(queues.usage, redis);
+  const issuance = addsWithGatheredWrites(queues.issuance, redis);
+  const usage = addsWithGatheredWrites(queues.usage, redis);
   const common = { redis, keyPrefix, secret: fingerprintSecret };
   return {
     enqueueIssue: (job) =>
@@ -91,8 +91,8 @@ export function bullJobQueue({
       const job = state !== 'unknown' ? await queue.getJob(jobId) : undefined;
       if (job) return jobStatus(job as Job, state);
       if (queue === queues.issuance) {
-        const verdict = await readVerdict(redis, keyPrefix, jobId);
-        if (verdict) return verdictStatus(verdict);
+        const refusal = await readIntakeRefusal(redis, keyPrefix, jobId);
+        if (refusal) return refusalStatus(refusal);
       }
       return null;
     },

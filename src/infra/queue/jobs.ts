@@ -17,12 +17,6 @@ export interface PaymentJobData {
 
 /** What the usage queue carries: a client's action, or payment events. */
 export type UsageJobData = CouponAction | PaymentJobData;
-
-/** The outcome a worker stores for a job that completed. */
-export interface JobResult {
-  coupon: Record<string, unknown>;
-}
-
 /** Job ids say which queue they live on, so `GET /v1/jobs/:id` needs no lookup table. */
 export const JOB_ID_PREFIX = { issuance: 'iss_', usage: 'use_' } as const;
 

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Env } from '../config/env.js';
 import { createWorkerRedis } from '../redis/connection.js';
-import { corkForTurn } from '../redis/cork.js';
+import { gatherSocketWrites } from '../redis/gather-socket-writes.js';
 import { jobFailure } from './job-error.js';
 import { countOutcomes } from './job-metrics.js';
 import { QUEUE_NAMES } from './queues.js';
@@ -41,7 +41,7 @@ export function startQueueWorker(
     } catch (error) {
       throw jobFailure(error);
     } finally {
-      corkForTurn(connection);
+      gatherSocketWrites(connection);
     }
   };
   const worker = new Worker(QUEUE_NAMES[queue], processCorked, {

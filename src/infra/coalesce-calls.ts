@@ -5,7 +5,7 @@
  * did not happen. Serves writes to Redis that many concurrent requests make at once: one command
  * (or one pipeline) per turn instead of one round trip each.
  */
-export function perTurn<I, O>(flush: (items: I[]) => Promise<O[]>): (item: I) => Promise<O> {
+export function coalesceCalls<I, O>(flush: (items: I[]) => Promise<O[]>): (item: I) => Promise<O> {
   let pending: { item: I; resolve: (value: O) => void; reject: (error: unknown) => void }[] = [];
 
   async function run(): Promise<void> {

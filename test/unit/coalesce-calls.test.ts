@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { perTurn } from '../../src/infra/per-turn.js';
+import { coalesceCalls } from '../../src/infra/coalesce-calls.js';
 
-describe('perTurn', () => {
+describe('coalesceCalls', () => {
   it('hands the calls of one event-loop turn to one flush, each settling with its own result', async () => {
     const flushes: number[][] = [];
-    const double = perTurn(async (items: number[]) => {
+    const double = coalesceCalls(async (items: number[]) => {
       flushes.push(items);
       return items.map((n) => n * 2);
     });
@@ -17,7 +17,7 @@ describe('perTurn', () => {
 
   it('rejects every call of a failed batch, and the next turn starts afresh', async () => {
     let fail = true;
-    const write = perTurn(async (items: string[]) => {
+    const write = coalesceCalls(async (items: string[]) => {
       if (fail) throw new Error('Redis is down');
       return items.map(() => 'ok');
     });
@@ -34,7 +34,7 @@ describe('perTurn', () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const write = perTurn(async (items: string[]) => {
+    const write = coalesceCalls(async (items: string[]) => {
       flushes.push(items);
       if (items.includes('a')) await gate;
       return items;

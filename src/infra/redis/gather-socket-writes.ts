@@ -10,7 +10,7 @@ const corked = new WeakSet<object>();
  * completion does; under load many of them fall in one turn. Commands are answered as usual, each
  * on its own; a connection not ready to write is left alone (ioredis queues its commands).
  */
-export function corkForTurn(connection: Redis): void {
+export function gatherSocketWrites(connection: Redis): void {
   const stream = connection.stream;
   if (!stream?.writable || corked.has(stream)) return;
   corked.add(stream);
