@@ -42,31 +42,40 @@ export async function listCoupons(
   );
 }
 
+/** What `read` finds about an owned coupon; refused as {@link ownedCoupon} refuses. */
+async function aboutOwnedCoupon<T>(
+  ports: { couponReader: CouponReader },
+  principal: Principal,
+  couponId: string,
+  read: (coupon: Coupon) => Promise<T>,
+): Promise<Result<T>> {
+  const owned = await ownedCoupon(ports, principal, couponId);
+  return owned.ok ? accepted(await read(owned.value)) : owned;
+}
+
 /** Every status change of an owned coupon, oldest first, in pages. */
-export async function couponHistory(
+export function couponHistory(
   ports: { couponReader: CouponReader },
   principal: Principal,
   couponId: string,
   page: { limit: number; after: PagePosition },
 ): Promise<Result<Page<HistoryEntry>>> {
-  const owned = await ownedCoupon(ports, principal, couponId);
-  if (!owned.ok) return owned;
-  const after = page.after();
-  return accepted(
-    await ports.couponReader.history(owned.value.id, {
+  return aboutOwnedCoupon(ports, principal, couponId, (coupon) => {
+    const after = page.after();
+    return ports.couponReader.history(coupon.id, {
       limit: page.limit,
       ...(after !== undefined && { after }),
-    }),
-  );
+    });
+  });
 }
 
 /** Every reservation of an owned coupon, oldest first. */
-export async function couponReservations(
+export function couponReservations(
   ports: { couponReader: CouponReader },
   principal: Principal,
   couponId: string,
 ): Promise<Result<CouponReservation[]>> {
-  const owned = await ownedCoupon(ports, principal, couponId);
-  if (!owned.ok) return owned;
-  return accepted(await ports.couponReader.reservations(owned.value.id));
+  return aboutOwnedCoupon(ports, principal, couponId, (coupon) =>
+    ports.couponReader.reservations(coupon.id),
+  );
 }

@@ -15,23 +15,14 @@ function actionOf(
   body: ActionInput,
 ): CouponAction {
   const base = { actor, couponId };
+  const order = { orderId: body.orderId as string, orderAmount: body.orderAmount as number };
   switch (action) {
     case 'reserve':
-      return {
-        type: 'RESERVE',
-        ...base,
-        orderId: body.orderId as string,
-        orderAmount: body.orderAmount as number,
-      };
+      return { type: 'RESERVE', ...base, ...order };
     case 'use':
-      return {
-        type: 'USE',
-        ...base,
-        orderId: body.orderId as string,
-        orderAmount: body.orderAmount as number,
-      };
+      return { type: 'USE', ...base, ...order };
     case 'release':
-      return { type: 'RELEASE', ...base, orderId: body.orderId as string };
+      return { type: 'RELEASE', ...base, orderId: order.orderId };
     case 'cancel':
       return { type: 'CANCEL', ...base, reason: body.reason as string };
   }
