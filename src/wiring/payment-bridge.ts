@@ -1,8 +1,7 @@
 import type { Queue } from 'bullmq';
-import type { PaymentChunk, PendingPayment } from '../app/ports.js';
+import type { PendingPayment } from '../app/ports.js';
 import { recordPaymentEvents } from '../app/record-payment-events.js';
 import type { Orm } from '../infra/db/orm.js';
-import { recordPendingPayments } from '../infra/db/payment-events.js';
 import {
   type PaymentBridge,
   type PaymentBridgeOptions,
@@ -10,6 +9,7 @@ import {
 } from '../infra/kafka/payment-bridge.js';
 import { enqueuePayments } from '../infra/queue/job-queue.js';
 import type { UsageJobData } from '../infra/queue/jobs.js';
+import { databasePorts } from './ports.js';
 
 /**
  * The payment bridge wired to its use case: each chunk of accepted events is recorded in
@@ -25,7 +25,7 @@ export function startPaymentBridge({
   usageQueue: Queue<UsageJobData>;
 }): Promise<PaymentBridge> {
   const ports = {
-    paymentEvents: { record: (chunk: PaymentChunk) => recordPendingPayments(orm.em.fork(), chunk) },
+    paymentEvents: databasePorts(orm).paymentEvents,
     jobs: { enqueuePayments: (events: PendingPayment[]) => enqueuePayments(usageQueue, events) },
   };
   return startKafkaBridge({

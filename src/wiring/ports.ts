@@ -25,6 +25,7 @@ import type { Queues } from '../infra/queue/queues.js';
 import { redisIntakeGate } from '../infra/redis/intake-gate.js';
 import { StatsCache } from '../infra/redis/stats-cache.js';
 
+// A worker or scheduler process adds no jobs: its ports have no queues to add them to.
 const noQueue = () => Promise.reject(new Error('this process adds no jobs'));
 const noJobQueue: Ports['jobs'] = {
   enqueueIssue: noQueue,
@@ -35,14 +36,20 @@ const noJobQueue: Ports['jobs'] = {
 
 /**
  * The PostgreSQL adapters: units of work and reads on forks of `orm`'s EntityManager (a fork per
- * request and per job, never the global one).
+ * request and per job, never the global one). Without `codeHashSecret` the policy store makes no
+ * codes.
  */
-export function databasePorts(orm: { em: EntityManager }, codeHashSecret = '') {
+export function databasePorts(orm: { em: EntityManager }, codeHashSecret?: string) {
   const fork = () => orm.em.fork();
   return {
     clock: { now: () => new Date() },
     newId,
-    policies: policyStore(fork, { newCode, hash: (code) => hashCode(codeHashSecret, code) }),
+    policies: policyStore(
+      fork,
+      codeHashSecret === undefined
+        ? undefined
+        : { newCode, hash: (code) => hashCode(codeHashSecret, code) },
+    ),
     coupons: couponStore(fork),
     couponReader: {
       find: (id) => findCoupon(fork(), id),

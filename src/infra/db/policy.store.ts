@@ -9,7 +9,8 @@ import { inTransaction, json, query } from './sql.js';
 /** Policies in PostgreSQL, through MikroORM's entity (`coupon_policies`) and raw statements. */
 export function policyStore(
   fork: () => EntityManager,
-  codes: { newCode(): string; hash(code: string): string },
+  /** Makes a code and its keyed hash; without it, the store makes no codes. */
+  codes: { newCode(): string; hash(code: string): string } | undefined,
 ): PolicyStore {
   return {
     transaction: (work) => inTransaction(fork(), (tx) => work(policyTx(tx, codes))),
@@ -28,7 +29,7 @@ export function policyStore(
 
 function policyTx(
   tx: EntityManager,
-  codes: { newCode(): string; hash(code: string): string },
+  codes: { newCode(): string; hash(code: string): string } | undefined,
 ): PolicyTx {
   return {
     async insert(policy) {
@@ -51,6 +52,7 @@ function policyTx(
       ]);
     },
     async addCodes(policyId, count) {
+      if (!codes) throw new Error('making codes needs CODE_HASH_SECRET');
       const made: string[] = [];
       while (made.length < count) {
         const byHash = new Map(
