@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pruneOld } from '../../src/workers/prune.js';
+import { pruneOldRecords } from '../../src/app/prune-old-records.js';
+import { databasePorts } from '../../src/wiring/ports.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 
 const DAY_MS = 86_400_000;
@@ -45,7 +46,7 @@ describe('retention', () => {
       [randomUUID(), ago(400)],
     );
 
-    const result = await pruneOld(() => db.orm.em.fork(), {
+    const result = await pruneOldRecords(databasePorts(db.orm), {
       now: new Date(),
       outboxDays: 7,
       paymentEventDays: 30,
@@ -71,7 +72,7 @@ describe('retention', () => {
     try {
       await trx.raw(`select id from outbox where message_key = 'held' for update`);
       const started = Date.now();
-      const result = await pruneOld(() => db.orm.em.fork(), {
+      const result = await pruneOldRecords(databasePorts(db.orm), {
         now: new Date(),
         outboxDays: 7,
         paymentEventDays: 30,
