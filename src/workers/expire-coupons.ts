@@ -6,6 +6,7 @@ import {
   type Transition,
 } from '../domain/index.js';
 import { saveChanges } from '../infra/db/coupon-changes.js';
+import type { Fence } from '../infra/db/fence.js';
 import { COUPON_COLUMNS, toCoupon } from '../infra/db/rows.js';
 import { inTransaction, query } from '../infra/db/sql.js';
 import { timeOutReservations } from './time-out-reservations.js';
@@ -78,6 +79,7 @@ export async function expireCoupons(
     batchSize = 1000,
     paymentService,
     maxExtensions = 2,
+    fence,
   }: {
     now: Date;
     ttlMs: number;
@@ -86,6 +88,8 @@ export async function expireCoupons(
     paymentService?: PaymentService | undefined;
     /** @defaultValue 2 */
     maxExtensions?: number;
+    /** Run first in each write transaction when the sweep runs under a lock. */
+    fence?: Fence | undefined;
   },
 ): Promise<ExpiryResult> {
   const result: ExpiryResult = { expired: 0, released: 0, used: 0, policyIds: new Set() };
@@ -95,6 +99,7 @@ export async function expireCoupons(
       now,
       rules: { ttlMs, maxExtensions },
       paymentService,
+      fence,
     });
     result.released += timedOut.released;
     result.used += timedOut.used;
@@ -102,9 +107,10 @@ export async function expireCoupons(
   }
   for (const kind of paymentService ? (['expire'] as const) : (['release', 'expire'] as const)) {
     for (;;) {
-      const changed = await inTransaction(fork(), (tx) =>
-        sweepBatch(tx, kind, { now, ttlMs, batchSize }),
-      );
+      const changed = await inTransaction(fork(), async (tx) => {
+        await fence?.(tx);
+        return sweepBatch(tx, kind, { now, ttlMs, batchSize });
+      });
       for (const t of changed) result.policyIds.add(t.coupon.policyId);
       if (kind === 'expire') result.expired += changed.length;
       else result.released += changed.length;

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { query } from '../infra/db/sql.js';
+import type { Fence } from '../infra/db/fence.js';
+import { inTransaction, query } from '../infra/db/sql.js';
 
 const DAY_MS = 86_400_000;
 
@@ -13,24 +14,27 @@ export interface PruneOptions {
   batchSize?: number;
   /** Statements per table and sweep, so one sweep stays short; the next goes on. @defaultValue 100 */
   maxBatches?: number;
+  /** Run first in each delete's transaction when the sweep runs under a lock. */
+  fence?: Fence | undefined;
 }
 
 /**
  * Retention: deletes published outbox rows and applied payment events past their age, in small
- * batches, each one statement and its own transaction. Candidates are taken with SKIP LOCKED, so a
+ * batches, each one statement in its own transaction (after the lock's fence, when given). Candidates are taken with SKIP LOCKED, so a
  * batch never waits for a row a live path holds (the relay's claim, a bridge's apply) and never
  * holds one for longer than its own delete. Unpublished outbox rows and unapplied events are never
  * touched; coupon history and the audit log are kept for good.
  */
 export async function pruneOld(
   fork: () => EntityManager,
-  { now, outboxDays, paymentEventDays, batchSize = 500, maxBatches = 100 }: PruneOptions,
+  { now, outboxDays, paymentEventDays, batchSize = 500, maxBatches = 100, fence }: PruneOptions,
 ): Promise<{ outbox: number; paymentEvents: number }> {
   const outboxBefore = new Date(now.getTime() - outboxDays * DAY_MS);
   const eventsBefore = new Date(now.getTime() - paymentEventDays * DAY_MS);
   const outbox = await inBatches(batchSize, maxBatches, (limit) =>
     deleted(
       fork(),
+      fence,
       // Oldest first by id (the outbox is written in id order), so each batch reads the index's
       // left edge instead of scanning for its rows.
       `with gone as (
@@ -46,6 +50,7 @@ export async function pruneOld(
   const paymentEvents = await inBatches(batchSize, maxBatches, (limit) =>
     deleted(
       fork(),
+      fence,
       `with gone as (
          delete from payment_events where event_id in (
            select event_id from payment_events
@@ -59,9 +64,20 @@ export async function pruneOld(
   return { outbox, paymentEvents };
 }
 
-async function deleted(em: EntityManager, sql: string, params: unknown[]): Promise<number> {
-  const [row] = await query<{ n: number }>(em, sql, params);
-  return row?.n ?? 0;
+async function deleted(
+  em: EntityManager,
+  fence: Fence | undefined,
+  sql: string,
+  params: unknown[],
+): Promise<number> {
+  const run = async (tx: EntityManager) => (await query<{ n: number }>(tx, sql, params))[0]?.n;
+  const n = fence
+    ? await inTransaction(em, async (tx) => {
+        await fence(tx);
+        return run(tx);
+      })
+    : await run(em);
+  return n ?? 0;
 }
 
 async function inBatches(

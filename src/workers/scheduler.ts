@@ -1,4 +1,6 @@
 import { Queue, Worker } from 'bullmq';
+import type { Fence } from '../infra/db/fence.js';
+import { inTransaction } from '../infra/db/sql.js';
 import {
   type CircuitStateName,
   createPaymentServiceClient,
@@ -7,9 +9,11 @@ import {
 } from '../infra/payment-service.js';
 import { QUEUE_NAMES } from '../infra/queue/queues.js';
 import { createWorkerRedis } from '../infra/redis/connection.js';
+import { RedisDistributedLock } from '../infra/redis/redis-lock.js';
 import { afterCommit } from './after-commit.js';
 import type { WorkerDeps } from './deps.js';
 import { expireCoupons } from './expire-coupons.js';
+import { underLock } from './locked.js';
 import { pruneOld } from './prune.js';
 import { pruneJobResults, sweepPendingPayments } from './sweep-payments.js';
 
@@ -24,7 +28,9 @@ const JOB_OPTS = { removeOnComplete: 100, removeOnFail: 100 };
  * The `scheduler` role. BullMQ's job scheduler keeps one repeatable job per scheduler id in Redis,
  * so however many scheduler processes upsert it, each sweep fires once per interval; a sweep that
  * overlaps another anyway (a slow one, a manual run) takes other rows (SKIP LOCKED, or the pending
- * payment rows' locks).
+ * payment rows' locks). Expiry and retention also run under a {@link RedisDistributedLock} each,
+ * their writes fenced by its token, so a stalled run that outlives its lease cannot write after
+ * the run that took over.
  */
 export async function startScheduler({
   env,
@@ -58,16 +64,28 @@ export async function startScheduler({
       })
     : undefined;
 
-  async function expire() {
+  const lock = new RedisDistributedLock(redis, {
+    prefix: env.QUEUE_PREFIX,
+    leaseMs: env.LOCK_LEASE_MS,
+    logger,
+  });
+
+  const expire = () => underLock(lock, logger, EXPIRY_SCHEDULER, (fence) => expireUnder(fence));
+  async function expireUnder(fence: Fence) {
     const now = new Date();
     const result = await expireCoupons(() => orm.em.fork(), {
       now,
       ttlMs: env.RESERVATION_TTL_MS,
+      batchSize: env.EXPIRY_BATCH_SIZE,
       paymentService,
       maxExtensions: env.RESERVATION_MAX_EXTENSIONS,
+      fence,
     });
     await afterCommit(logger, 'statistics', () => stats.changed(result.policyIds));
-    await pruneJobResults(orm.em.fork(), now);
+    await inTransaction(orm.em.fork(), async (tx) => {
+      await fence(tx);
+      await pruneJobResults(tx, now);
+    });
     const { expired, released, used } = result;
     if (expired + released + used > 0) logger.info({ expired, released, used }, 'expiry sweep');
     return { expired, released, used };
@@ -89,15 +107,17 @@ export async function startScheduler({
     return { orders: result.orders, events: result.events };
   }
 
-  async function prune() {
-    const pruned = await pruneOld(() => orm.em.fork(), {
-      now: new Date(),
-      outboxDays: env.OUTBOX_RETENTION_DAYS,
-      paymentEventDays: env.PAYMENT_EVENT_RETENTION_DAYS,
+  const prune = () =>
+    underLock(lock, logger, RETENTION_SCHEDULER, async (fence) => {
+      const pruned = await pruneOld(() => orm.em.fork(), {
+        now: new Date(),
+        outboxDays: env.OUTBOX_RETENTION_DAYS,
+        paymentEventDays: env.PAYMENT_EVENT_RETENTION_DAYS,
+        fence,
+      });
+      if (pruned.outbox + pruned.paymentEvents > 0) logger.info(pruned, 'retention sweep');
+      return pruned;
     });
-    if (pruned.outbox + pruned.paymentEvents > 0) logger.info(pruned, 'retention sweep');
-    return pruned;
-  }
 
   const worker = new Worker(
     QUEUE_NAMES.maintenance,

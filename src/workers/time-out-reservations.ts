@@ -9,6 +9,7 @@ import {
   useCoupon,
 } from '../domain/index.js';
 import { type Change, saveChanges } from '../infra/db/coupon-changes.js';
+import type { Fence } from '../infra/db/fence.js';
 import { COUPON_COLUMNS, POLICY_COLUMNS, toCoupon, toPolicy } from '../infra/db/rows.js';
 import { inTransaction, pgArray, query } from '../infra/db/sql.js';
 
@@ -49,7 +50,15 @@ export async function timeOutReservations(
     rules,
     paymentService,
     batchSize = 200,
-  }: { now: Date; rules: TimeoutRules; paymentService: PaymentService; batchSize?: number },
+    fence,
+  }: {
+    now: Date;
+    rules: TimeoutRules;
+    paymentService: PaymentService;
+    batchSize?: number;
+    /** Run first in each write transaction when the sweep runs under a lock. */
+    fence?: Fence | undefined;
+  },
 ): Promise<TimeoutResult> {
   const result: TimeoutResult = {
     released: 0,
@@ -91,7 +100,10 @@ export async function timeOutReservations(
       if (decision === 'EXTEND' && candidate.reservationId === null) decision = 'KEEP';
       return { candidate, answer, decision };
     });
-    await inTransaction(fork(), (tx) => apply(tx, decisions, { now, rules, staleBefore }, result));
+    await inTransaction(fork(), async (tx) => {
+      await fence?.(tx);
+      await apply(tx, decisions, { now, rules, staleBefore }, result);
+    });
     const last = candidates[candidates.length - 1] as Candidate;
     after = [last.reservedAt, last.couponId];
     if (candidates.length < batchSize) break;

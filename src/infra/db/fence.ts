@@ -1,0 +1,49 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { query } from './sql.js';
+
+/**
+ * Run first in every write transaction done under a lock: PostgreSQL's word on whether the lock's
+ * holder may still write. Throws {@link FenceRefused} (and so rolls the transaction back) when a
+ * newer holder has written.
+ */
+export type Fence = (tx: EntityManager) => Promise<void>;
+
+/** A write under a lock whose fencing token is older than the newest PostgreSQL has seen. */
+export class FenceRefused extends Error {
+  override name = 'FenceRefused';
+  constructor(
+    readonly resource: string,
+    readonly token: number,
+    /** The newest token seen for the resource when this one was refused. */
+    readonly newest: number,
+  ) {
+    super(`write under lock ${resource} refused: token ${token} is older than ${newest}`);
+  }
+}
+
+/**
+ * Raises the resource's fence to `token` (or keeps it there) in `tx`. The row stays locked until
+ * `tx` ends, so a newer holder's write waits for an older one's to commit or roll back, and then
+ * refuses it from then on: writes under one resource commit in token order.
+ */
+export async function fence(tx: EntityManager, resource: string, token: number): Promise<void> {
+  const [row] = await query<{ raised: boolean; token: string }>(
+    tx,
+    `with raised as (
+       insert into lock_fences as f (resource, token) values (?, ?)
+       on conflict (resource) do update set token = excluded.token
+        where f.token <= excluded.token
+       returning f.token)
+     select true as raised, token from raised
+     union all
+     select false, token from lock_fences where resource = ? and not exists (select 1 from raised)`,
+    [resource, token, resource],
+  );
+  if (!row?.raised) throw new FenceRefused(resource, token, Number(row?.token ?? Number.NaN));
+}
+
+/** The {@link Fence} of one lock holder. */
+export const fenceFor =
+  (resource: string, token: number): Fence =>
+  (tx) =>
+    fence(tx, resource, token);
