@@ -88,7 +88,7 @@ export async function expireCoupons(
     paymentService?: PaymentService | undefined;
     /** @defaultValue 2 */
     maxExtensions?: number;
-    /** Run first in each write transaction when the sweep runs under a lock. */
+    /** Run last in each write transaction when the sweep runs under a lock. */
     fence?: Fence | undefined;
   },
 ): Promise<ExpiryResult> {
@@ -108,8 +108,9 @@ export async function expireCoupons(
   for (const kind of paymentService ? (['expire'] as const) : (['release', 'expire'] as const)) {
     for (;;) {
       const changed = await inTransaction(fork(), async (tx) => {
+        const swept = await sweepBatch(tx, kind, { now, ttlMs, batchSize });
         await fence?.(tx);
-        return sweepBatch(tx, kind, { now, ttlMs, batchSize });
+        return swept;
       });
       for (const t of changed) result.policyIds.add(t.coupon.policyId);
       if (kind === 'expire') result.expired += changed.length;

@@ -4,7 +4,7 @@ import type { RedisDistributedLock } from '../infra/redis/redis-lock.js';
 
 /**
  * Runs a maintenance sweep under its resource's lock, handing it the {@link Fence} its write
- * transactions run first. Undefined when the sweep did not run to its end: another scheduler holds
+ * transactions run last. Undefined when the sweep did not run to its end: another scheduler holds
  * the lock (the job scheduler runs it again next interval), or PostgreSQL refused a write because a
  * newer holder has written since this one's lease ran out (what it committed before stays).
  */

@@ -14,13 +14,13 @@ export interface PruneOptions {
   batchSize?: number;
   /** Statements per table and sweep, so one sweep stays short; the next goes on. @defaultValue 100 */
   maxBatches?: number;
-  /** Run first in each delete's transaction when the sweep runs under a lock. */
+  /** Run last in each delete's transaction when the sweep runs under a lock. */
   fence?: Fence | undefined;
 }
 
 /**
  * Retention: deletes published outbox rows and applied payment events past their age, in small
- * batches, each one statement in its own transaction (after the lock's fence, when given). Candidates are taken with SKIP LOCKED, so a
+ * batches, each one statement in its own transaction (with the lock's fence, when given). Candidates are taken with SKIP LOCKED, so a
  * batch never waits for a row a live path holds (the relay's claim, a bridge's apply) and never
  * holds one for longer than its own delete. Unpublished outbox rows and unapplied events are never
  * touched; coupon history and the audit log are kept for good.
@@ -73,8 +73,9 @@ async function deleted(
   const run = async (tx: EntityManager) => (await query<{ n: number }>(tx, sql, params))[0]?.n;
   const n = fence
     ? await inTransaction(em, async (tx) => {
+        const n = await run(tx);
         await fence(tx);
-        return run(tx);
+        return n;
       })
     : await run(em);
   return n ?? 0;

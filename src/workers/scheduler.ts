@@ -83,8 +83,8 @@ export async function startScheduler({
     });
     await afterCommit(logger, 'statistics', () => stats.changed(result.policyIds));
     await inTransaction(orm.em.fork(), async (tx) => {
-      await fence(tx);
       await pruneJobResults(tx, now);
+      await fence(tx);
     });
     const { expired, released, used } = result;
     if (expired + released + used > 0) logger.info({ expired, released, used }, 'expiry sweep');

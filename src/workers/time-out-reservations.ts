@@ -56,7 +56,7 @@ export async function timeOutReservations(
     rules: TimeoutRules;
     paymentService: PaymentService;
     batchSize?: number;
-    /** Run first in each write transaction when the sweep runs under a lock. */
+    /** Run last in each write transaction when the sweep runs under a lock. */
     fence?: Fence | undefined;
   },
 ): Promise<TimeoutResult> {
@@ -101,8 +101,8 @@ export async function timeOutReservations(
       return { candidate, answer, decision };
     });
     await inTransaction(fork(), async (tx) => {
-      await fence?.(tx);
       await apply(tx, decisions, { now, rules, staleBefore }, result);
+      await fence?.(tx);
     });
     const last = candidates[candidates.length - 1] as Candidate;
     after = [last.reservedAt, last.couponId];

@@ -2,9 +2,15 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { query } from './sql.js';
 
 /**
- * Run first in every write transaction done under a lock: PostgreSQL's word on whether the lock's
- * holder may still write. Throws {@link FenceRefused} (and so rolls the transaction back) when a
- * newer holder has written.
+ * Run last in every write transaction done under a lock, just before it commits: PostgreSQL's word
+ * on whether the lock's holder may still write. Throws {@link FenceRefused} (and so rolls the
+ * transaction back) when a newer holder has written.
+ *
+ * Last rather than first because the fence row stays locked until the transaction ends: a holder
+ * that stalls inside a transaction (and a stalled holder nearly always is, the sweeps being one
+ * transaction after another) would otherwise hold back every write of the holder that took over
+ * until it woke. Run last, it holds the row for one round trip; whichever of two holders raises
+ * the row first, the older one's transaction cannot commit after the newer one has written.
  */
 export type Fence = (tx: EntityManager) => Promise<void>;
 
@@ -22,9 +28,9 @@ export class FenceRefused extends Error {
 }
 
 /**
- * Raises the resource's fence to `token` (or keeps it there) in `tx`. The row stays locked until
- * `tx` ends, so a newer holder's write waits for an older one's to commit or roll back, and then
- * refuses it from then on: writes under one resource commit in token order.
+ * Raises the resource's fence to `token` (or keeps it there) in `tx`; throws {@link FenceRefused}
+ * when the fence is already past it. The row stays locked until `tx` ends, so a newer holder's
+ * fence waits for an older one's transaction to end, and refuses the older token from then on.
  */
 export async function fence(tx: EntityManager, resource: string, token: number): Promise<void> {
   const [row] = await query<{ raised: boolean; token: string }>(

@@ -77,6 +77,7 @@ export class RedisDistributedLock {
     if (!lease) return null;
     const { logger, leaseMs } = this.options;
     const holder = { resource, fencingToken: lease.token };
+    logger.debug(holder, 'lock acquired');
     let lost = false;
     const timer = setInterval(
       () => {
