@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FenceRefused, fence, fenceFor } from '../../src/infra/db/fence.js';
+import { type Fence, FenceRefused, fence, fenceFor } from '../../src/infra/db/fence.js';
 import { inTransaction, query } from '../../src/infra/db/sql.js';
 import { RedisDistributedLock } from '../../src/infra/redis/redis-lock.js';
 import { underLock } from '../../src/workers/locked.js';
@@ -104,13 +104,13 @@ describe('the lock fence in PostgreSQL', () => {
     ).map((row) => row.name);
   const fencedWrite = (resource: string, token: number, name: string) =>
     inTransaction(db.orm.em.fork(), async (tx) => {
-      await fence(tx, resource, token);
       await query(
         tx,
         `insert into outbox (event_id, event_type, message_key, payload)
          values (gen_random_uuid(), 'FENCE_TEST', ?, '{}'::jsonb)`,
         [name],
       );
+      await fence(tx, resource, token);
     });
 
   it('lets the newest token write, again and again, and rolls back a write with an older one', async () => {
@@ -171,5 +171,22 @@ describe('the lock fence in PostgreSQL', () => {
     expect(
       lines.find((line) => String(line.msg).includes('refused by the lock fence')),
     ).toMatchObject({ resource: 'sweep', fencingToken: stale?.token });
+  });
+
+  it('recovers from a token counter Redis lost: one run is refused, the next writes', async () => {
+    const { logger } = capturedLogger('info');
+    const lock = new RedisDistributedLock(redis, {
+      prefix: uniqueName('lock'),
+      leaseMs: 5000,
+      logger,
+    });
+    const sweep = (fenced: Fence) => inTransaction(db.orm.em.fork(), fenced).then(() => 'swept');
+    expect(await underLock(lock, logger, 'lost', sweep)).toBe('swept');
+    await inTransaction(db.orm.em.fork(), (tx) => fence(tx, 'lost', 1000));
+    // As after a flush: the counter starts again at 1, below the fence.
+    await redis.del(`${lock.key('lost')}:token`);
+    expect(await underLock(lock, logger, 'lost', sweep)).toBeUndefined();
+    expect(await underLock(lock, logger, 'lost', sweep)).toBe('swept');
+    expect(Number(await redis.get(`${lock.key('lost')}:token`))).toBe(1001);
   });
 });

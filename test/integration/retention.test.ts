@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FenceRefused, fence, fenceFor } from '../../src/infra/db/fence.js';
+import { inTransaction } from '../../src/infra/db/sql.js';
 import { pruneOld } from '../../src/workers/prune.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 
@@ -83,5 +85,21 @@ describe('retention', () => {
     }
     expect(await count(`select count(*)::int as n from outbox where message_key = 'held'`)).toBe(1);
     expect(await count(`select count(*)::int as n from outbox where message_key = 'free'`)).toBe(0);
+  });
+
+  it('under a lock whose token is stale, deletes nothing: its first delete is rolled back', async () => {
+    await outboxRow(9, 'fenced');
+    await inTransaction(db.orm.em.fork(), (tx) => fence(tx, 'retention', 3));
+    const options = { now: new Date(), outboxDays: 7, paymentEventDays: 30 };
+    await expect(
+      pruneOld(() => db.orm.em.fork(), { ...options, fence: fenceFor('retention', 2) }),
+    ).rejects.toBeInstanceOf(FenceRefused);
+    expect(await count(`select count(*)::int as n from outbox where message_key = 'fenced'`)).toBe(
+      1,
+    );
+    await pruneOld(() => db.orm.em.fork(), { ...options, fence: fenceFor('retention', 3) });
+    expect(await count(`select count(*)::int as n from outbox where message_key = 'fenced'`)).toBe(
+      0,
+    );
   });
 });

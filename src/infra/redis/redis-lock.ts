@@ -7,6 +7,9 @@ const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('del', KEYS[1]) else return 0 end`;
+const RAISE = `if tonumber(redis.call('get', KEYS[1]) or '0') < tonumber(ARGV[1]) then
+  redis.call('set', KEYS[1], ARGV[1]) end
+return 0`;
 
 /** One holding of a lock. */
 export interface LockLease {
@@ -63,6 +66,14 @@ export class RedisDistributedLock {
         return (await redis.eval(RELEASE, 1, key, String(token))) === 1;
       },
     };
+  }
+
+  /**
+   * Raises the resource's token counter to at least `token`: a counter Redis lost starts again
+   * below the newest token PostgreSQL has seen, and every holder's writes would be refused.
+   */
+  async raiseTokens(resource: string, token: number): Promise<void> {
+    await this.redis.eval(RAISE, 1, `${this.key(resource)}:token`, String(token));
   }
 
   /**
