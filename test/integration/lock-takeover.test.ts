@@ -8,9 +8,9 @@ import {
   uniqueName,
 } from '../support/services.js';
 
-const DUE = 6000;
-const LATE = 40;
-const BATCH = 10;
+// Due coupons at the start, and added while both schedulers are stopped; a sweep of DUE takes
+// hundreds of transactions of BATCH each.
+const [DUE, LATE, BATCH] = [6000, 40, 10];
 
 interface LogLine {
   msg: string;
