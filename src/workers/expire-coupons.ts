@@ -6,9 +6,9 @@ import {
   type Transition,
 } from '../domain/index.js';
 import { saveChanges } from '../infra/db/coupon-changes.js';
-import type { Fence } from '../infra/db/fence.js';
+import { type Fence, inFencedTransaction } from '../infra/db/fence.js';
 import { COUPON_COLUMNS, toCoupon } from '../infra/db/rows.js';
-import { inTransaction, query } from '../infra/db/sql.js';
+import { query } from '../infra/db/sql.js';
 import { timeOutReservations } from './time-out-reservations.js';
 
 const ACTOR = 'system:expiry';
@@ -107,11 +107,9 @@ export async function expireCoupons(
   }
   for (const kind of paymentService ? (['expire'] as const) : (['release', 'expire'] as const)) {
     for (;;) {
-      const changed = await inTransaction(fork(), async (tx) => {
-        const swept = await sweepBatch(tx, kind, { now, ttlMs, batchSize });
-        await fence?.(tx);
-        return swept;
-      });
+      const changed = await inFencedTransaction(fork(), fence, (tx) =>
+        sweepBatch(tx, kind, { now, ttlMs, batchSize }),
+      );
       for (const t of changed) result.policyIds.add(t.coupon.policyId);
       if (kind === 'expire') result.expired += changed.length;
       else result.released += changed.length;

@@ -26,7 +26,13 @@ export async function underLock<T>(
       'sweep stopped: its write was refused by the lock fence (a newer holder has written)',
     );
     // A no-op unless Redis lost the counter; then the next holder's token is past the fence again.
-    if (Number.isSafeInteger(error.newest)) await lock.raiseTokens(resource, error.newest);
+    if (Number.isSafeInteger(error.newest)) {
+      await lock
+        .raiseTokens(resource, error.newest)
+        .catch((raise: unknown) =>
+          logger.warn({ resource, err: raise }, 'lock counter not raised'),
+        );
+    }
     return undefined;
   }
 }

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Fence } from '../infra/db/fence.js';
-import { inTransaction, query } from '../infra/db/sql.js';
+import { type Fence, inFencedTransaction } from '../infra/db/fence.js';
+import { query } from '../infra/db/sql.js';
 
 const DAY_MS = 86_400_000;
 
@@ -20,9 +20,9 @@ export interface PruneOptions {
 
 /**
  * Retention: deletes published outbox rows and applied payment events past their age, in small
- * batches, each one statement in its own transaction (with the lock's fence, when given). Candidates are taken with SKIP LOCKED, so a
- * batch never waits for a row a live path holds (the relay's claim, a bridge's apply) and never
- * holds one for longer than its own delete. Unpublished outbox rows and unapplied events are never
+ * batches, each one statement in its own transaction (with the lock's fence, when given).
+ * Candidates are taken with SKIP LOCKED, so a batch never waits for a row a live path holds (the
+ * relay's claim, a bridge's apply) and never holds one for longer than its own delete. Unpublished outbox rows and unapplied events are never
  * touched; coupon history and the audit log are kept for good.
  */
 export async function pruneOld(
@@ -71,13 +71,8 @@ async function deleted(
   params: unknown[],
 ): Promise<number> {
   const run = async (tx: EntityManager) => (await query<{ n: number }>(tx, sql, params))[0]?.n;
-  const n = fence
-    ? await inTransaction(em, async (tx) => {
-        const n = await run(tx);
-        await fence(tx);
-        return n;
-      })
-    : await run(em);
+  // Without a fence, one statement needs no transaction of its own.
+  const n = fence ? await inFencedTransaction(em, fence, run) : await run(em);
   return n ?? 0;
 }
 

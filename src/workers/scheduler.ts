@@ -1,6 +1,5 @@
 import { Queue, Worker } from 'bullmq';
-import type { Fence } from '../infra/db/fence.js';
-import { inTransaction } from '../infra/db/sql.js';
+import { type Fence, inFencedTransaction } from '../infra/db/fence.js';
 import {
   type CircuitStateName,
   createPaymentServiceClient,
@@ -82,10 +81,7 @@ export async function startScheduler({
       fence,
     });
     await afterCommit(logger, 'statistics', () => stats.changed(result.policyIds));
-    await inTransaction(orm.em.fork(), async (tx) => {
-      await pruneJobResults(tx, now);
-      await fence(tx);
-    });
+    await inFencedTransaction(orm.em.fork(), fence, (tx) => pruneJobResults(tx, now));
     const { expired, released, used } = result;
     if (expired + released + used > 0) logger.info({ expired, released, used }, 'expiry sweep');
     return { expired, released, used };

@@ -9,9 +9,9 @@ import {
   useCoupon,
 } from '../domain/index.js';
 import { type Change, saveChanges } from '../infra/db/coupon-changes.js';
-import type { Fence } from '../infra/db/fence.js';
+import { type Fence, inFencedTransaction } from '../infra/db/fence.js';
 import { COUPON_COLUMNS, POLICY_COLUMNS, toCoupon, toPolicy } from '../infra/db/rows.js';
-import { inTransaction, pgArray, query } from '../infra/db/sql.js';
+import { pgArray, query } from '../infra/db/sql.js';
 
 /** Calls to the payment service in flight at once during a sweep. */
 const ASK_CONCURRENCY = 8;
@@ -100,10 +100,9 @@ export async function timeOutReservations(
       if (decision === 'EXTEND' && candidate.reservationId === null) decision = 'KEEP';
       return { candidate, answer, decision };
     });
-    await inTransaction(fork(), async (tx) => {
-      await apply(tx, decisions, { now, rules, staleBefore }, result);
-      await fence?.(tx);
-    });
+    await inFencedTransaction(fork(), fence, (tx) =>
+      apply(tx, decisions, { now, rules, staleBefore }, result),
+    );
     const last = candidates[candidates.length - 1] as Candidate;
     after = [last.reservedAt, last.couponId];
     if (candidates.length < batchSize) break;

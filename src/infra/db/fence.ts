@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { query } from './sql.js';
+import { inTransaction, query } from './sql.js';
 
 /**
  * Run last in every write transaction done under a lock, just before it commits: PostgreSQL's word
@@ -46,6 +46,19 @@ export async function fence(tx: EntityManager, resource: string, token: number):
     [resource, token, resource],
   );
   if (!row?.raised) throw new FenceRefused(resource, token, Number(row?.token ?? Number.NaN));
+}
+
+/** {@link inTransaction} with `fence` (when given) run last, just before the commit. */
+export function inFencedTransaction<T>(
+  em: EntityManager,
+  fence: Fence | undefined,
+  work: (tx: EntityManager) => Promise<T>,
+): Promise<T> {
+  return inTransaction(em, async (tx) => {
+    const result = await work(tx);
+    await fence?.(tx);
+    return result;
+  });
 }
 
 /** The {@link Fence} of one lock holder. */
