@@ -153,6 +153,13 @@ describe('the expiry sweep under the lock, with its holder stopped past its leas
       const token = Number(await redis.get(`${prefix}:lock:expiry`));
       return token > holderToken && acquiredBy(token) === taker ? token : undefined;
     });
+    // Until then its runs found the lock held and skipped, leaving the rows to the holder.
+    expect(
+      linesOf(taker).some(
+        (l) =>
+          l.msg === 'sweep skipped: another scheduler holds its lock' && l.resource === 'expiry',
+      ),
+    ).toBe(true);
     const takeoverAt = new Date().toISOString();
     await until('the other scheduler to finish the sweep', () =>
       linesOf(taker).some((l) => l.msg === 'expiry sweep' && l.time >= takeoverAt)
