@@ -4,7 +4,7 @@ import {
   releaseStaleReservation,
   type Transition,
 } from '../domain/index.js';
-import type { CouponStore, CouponTx } from './ports.js';
+import type { CouponStore, CouponTx, Fence } from './ports.js';
 import { timeOutReservations } from './time-out-reservations.js';
 
 const ACTOR = 'system:expiry';
@@ -62,6 +62,7 @@ export async function expireCoupons(
     batchSize = 1000,
     paymentService,
     maxExtensions = 2,
+    fence,
   }: {
     now: Date;
     ttlMs: number;
@@ -70,6 +71,8 @@ export async function expireCoupons(
     paymentService?: PaymentService | undefined;
     /** @defaultValue 2 */
     maxExtensions?: number;
+    /** Carried by every write transaction when the sweep runs under a lock. */
+    fence?: Fence | undefined;
   },
 ): Promise<ExpiryResult> {
   const result: ExpiryResult = { expired: 0, released: 0, used: 0, policyIds: new Set() };
@@ -79,6 +82,7 @@ export async function expireCoupons(
       now,
       rules: { ttlMs, maxExtensions },
       paymentService,
+      fence,
     });
     result.released += timedOut.released;
     result.used += timedOut.used;
@@ -86,8 +90,9 @@ export async function expireCoupons(
   }
   for (const kind of paymentService ? (['expire'] as const) : (['release', 'expire'] as const)) {
     for (;;) {
-      const changed = await ports.coupons.transaction((tx) =>
-        sweepBatch(tx, kind, { now, ttlMs, batchSize }),
+      const changed = await ports.coupons.transaction(
+        (tx) => sweepBatch(tx, kind, { now, ttlMs, batchSize }),
+        fence,
       );
       for (const t of changed) result.policyIds.add(t.coupon.policyId);
       if (kind === 'expire') result.expired += changed.length;

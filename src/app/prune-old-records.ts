@@ -1,4 +1,4 @@
-import type { RetentionStore } from './ports.js';
+import type { Fence, RetentionStore } from './ports.js';
 
 const DAY_MS = 86_400_000;
 
@@ -14,6 +14,8 @@ export interface PruneOptions {
   batchSize?: number;
   /** Statements per table and sweep, so one sweep stays short; the next goes on. @defaultValue 100 */
   maxBatches?: number;
+  /** Carried by every delete when the sweep runs under a lock. */
+  fence?: Fence | undefined;
 }
 
 /**
@@ -32,18 +34,19 @@ export async function pruneOldRecords(
     jobResultDays = 7,
     batchSize = 500,
     maxBatches = 100,
+    fence,
   }: PruneOptions,
 ): Promise<{ outbox: number; paymentEvents: number }> {
   const { retention } = ports;
   const outboxBefore = new Date(now.getTime() - outboxDays * DAY_MS);
   const eventsBefore = new Date(now.getTime() - paymentEventDays * DAY_MS);
   const outbox = await inBatches(batchSize, maxBatches, (limit) =>
-    retention.pruneOutbox(outboxBefore, limit),
+    retention.pruneOutbox(outboxBefore, limit, fence),
   );
   const paymentEvents = await inBatches(batchSize, maxBatches, (limit) =>
-    retention.prunePaymentEvents(eventsBefore, limit),
+    retention.prunePaymentEvents(eventsBefore, limit, fence),
   );
-  await retention.pruneActionResults(new Date(now.getTime() - jobResultDays * DAY_MS));
+  await retention.pruneActionResults(new Date(now.getTime() - jobResultDays * DAY_MS), fence);
   return { outbox, paymentEvents };
 }
 

@@ -7,7 +7,7 @@ import {
   type TimeoutRules,
   useCoupon,
 } from '../domain/index.js';
-import type { Change, CouponStore, CouponTx, StaleReservation } from './ports.js';
+import type { Change, CouponStore, CouponTx, Fence, StaleReservation } from './ports.js';
 
 /** Calls to the payment service in flight at once during a sweep. */
 const ASK_CONCURRENCY = 8;
@@ -36,7 +36,15 @@ export async function timeOutReservations(
     rules,
     paymentService,
     batchSize = 200,
-  }: { now: Date; rules: TimeoutRules; paymentService: PaymentService; batchSize?: number },
+    fence,
+  }: {
+    now: Date;
+    rules: TimeoutRules;
+    paymentService: PaymentService;
+    batchSize?: number;
+    /** Carried by every write transaction when the sweep runs under a lock. */
+    fence?: Fence | undefined;
+  },
 ): Promise<TimeoutResult> {
   const result: TimeoutResult = {
     released: 0,
@@ -59,8 +67,9 @@ export async function timeOutReservations(
       if (decision === 'EXTEND' && candidate.reservationId === null) decision = 'KEEP';
       return { candidate, answer, decision };
     });
-    await ports.coupons.transaction((tx) =>
-      apply(tx, decisions, { now, rules, staleBefore }, result),
+    await ports.coupons.transaction(
+      (tx) => apply(tx, decisions, { now, rules, staleBefore }, result),
+      fence,
     );
     const last = candidates[candidates.length - 1] as Candidate;
     after = [last.reservedAt, last.couponId];

@@ -11,7 +11,9 @@ import {
 } from '../infra/payment-service.js';
 import { startScheduledJobs } from '../infra/queue/scheduler.js';
 import { startQueueWorker } from '../infra/queue/worker.js';
+import { RedisDistributedLock } from '../infra/redis/redis-lock.js';
 import type { StatsCache } from '../infra/redis/stats-cache.js';
+import { fencedSweepLock } from '../infra/sweep-lock.js';
 import { issuanceProcessor } from '../workers/issuance.worker.js';
 import { maintenanceProcessor } from '../workers/maintenance.worker.js';
 import { usageProcessor } from '../workers/usage.worker.js';
@@ -76,10 +78,17 @@ export function startScheduler(deps: WorkerDeps): Promise<{ close(): Promise<voi
         observer: loggedCircuit(redisPaymentServiceObserver(redis, env.QUEUE_PREFIX), logger),
       })
     : undefined;
+  const lock = new RedisDistributedLock(redis, {
+    prefix: env.QUEUE_PREFIX,
+    leaseMs: env.LOCK_LEASE_MS,
+    logger,
+  });
   const run = maintenanceProcessor(
     createPorts(deps),
+    fencedSweepLock(lock, logger),
     {
       reservationTtlMs: env.RESERVATION_TTL_MS,
+      expiryBatchSize: env.EXPIRY_BATCH_SIZE,
       reservationMaxExtensions: env.RESERVATION_MAX_EXTENSIONS,
       paymentPendingSweepMs: env.PAYMENT_PENDING_SWEEP_MS,
       outboxRetentionDays: env.OUTBOX_RETENTION_DAYS,

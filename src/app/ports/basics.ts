@@ -33,3 +33,25 @@ export interface FailureKinds {
   /** One short line fit for a log field: never the statement or its parameters. */
   describe(error: unknown): string;
 }
+
+/**
+ * The fencing token of a lock's holder: every write done under the lock carries it, and the store
+ * refuses (rolls back) a write whose token is older than the newest it has seen for the resource.
+ */
+export interface Fence {
+  resource: string;
+  token: number;
+}
+
+/**
+ * A lease lock per resource, for maintenance sweeps that must not run twice at once. `run` holds
+ * the lock while `work` runs (renewing the lease) and answers how it ended: `skipped` when another
+ * holder has it, `fenced` when a write was refused because a newer holder has written since this
+ * one's lease ran out (what was committed before stays).
+ */
+export interface SweepLock {
+  run<T>(
+    resource: string,
+    work: (fence: Fence) => Promise<T>,
+  ): Promise<{ ran: true; value: T } | { ran: false; why: 'skipped' | 'fenced' }>;
+}

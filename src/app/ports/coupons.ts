@@ -9,7 +9,7 @@ import type {
   TimedOutReservation,
   Transition,
 } from '../../domain/index.js';
-import type { Page } from './basics.js';
+import type { Fence, Page } from './basics.js';
 
 /** Coupons: the unit of work that changes them, and the reads of the API. */
 
@@ -122,7 +122,8 @@ export interface CouponTx {
 }
 
 export interface CouponStore {
-  transaction<T>(work: (tx: CouponTx) => Promise<T>): Promise<T>;
+  /** One transaction; with a `fence`, refused (rolled back) when a newer lock holder has written. */
+  transaction<T>(work: (tx: CouponTx) => Promise<T>, fence?: Fence): Promise<T>;
   /** Reservations past their expiry after `after` (keyset on reserved_at, coupon id). */
   staleReservations(
     staleBefore: Date,

@@ -1,4 +1,5 @@
 import type { PaymentEventType } from '../../domain/index.js';
+import type { Fence } from './basics.js';
 import type { PendingPayment } from './queues.js';
 
 /** Payment events as the bridge records them, and retention. */
@@ -29,11 +30,12 @@ export interface PaymentEventStore {
 }
 
 /** Retention pruning. */
+/** Each delete is one transaction; with a `fence`, refused when a newer lock holder has written. */
 export interface RetentionStore {
   /** Deletes up to `limit` published outbox rows published before `before`; returns how many. */
-  pruneOutbox(before: Date, limit: number): Promise<number>;
+  pruneOutbox(before: Date, limit: number, fence?: Fence): Promise<number>;
   /** Deletes up to `limit` payment events applied before `before`; returns how many. */
-  prunePaymentEvents(before: Date, limit: number): Promise<number>;
+  prunePaymentEvents(before: Date, limit: number, fence?: Fence): Promise<number>;
   /** Forgets stored usage-job results from before `before`. */
-  pruneActionResults(before: Date): Promise<void>;
+  pruneActionResults(before: Date, fence?: Fence): Promise<void>;
 }

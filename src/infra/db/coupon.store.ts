@@ -7,9 +7,10 @@ import type {
 } from '../../app/ports.js';
 import type { Coupon } from '../../domain/index.js';
 import { lockCoupon, lockOrderCoupons, saveChanges } from './coupon-changes.js';
+import { inFencedTransaction } from './fence.js';
 import { paymentOutcomes } from './payment-events.js';
 import { COUPON_COLUMNS, POLICY_COLUMNS, toCoupon, toPolicy } from './row-to-domain.js';
-import { inTransaction, json, pgArray, query } from './sql.js';
+import { json, pgArray, query } from './sql.js';
 
 /** A reservation past its expiry: not extended past `now` (coupons without a record have none). */
 const STALE = `c.status = 'RESERVED' and c.reserved_at <= ?
@@ -22,7 +23,7 @@ const STALE = `c.status = 'RESERVED' and c.reserved_at <= ?
  */
 export function couponStore(fork: () => EntityManager): CouponStore {
   return {
-    transaction: (work) => inTransaction(fork(), (tx) => work(couponTx(tx))),
+    transaction: (work, fence) => inFencedTransaction(fork(), fence, (tx) => work(couponTx(tx))),
     async staleReservations(staleBefore, now, after, limit) {
       const rows = await query<Record<string, unknown>>(
         fork(),

@@ -1,17 +1,20 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { RetentionStore } from '../../app/ports.js';
+import type { Fence, RetentionStore } from '../../app/ports.js';
+import { inFencedTransaction } from './fence.js';
 import { query } from './sql.js';
 
 /**
  * Retention in PostgreSQL: each delete is one statement in its own transaction, its candidates
  * taken with SKIP LOCKED, so it never waits for a row a live path holds (the relay's claim, a
- * bridge's apply) and never holds one for longer than its own delete.
+ * bridge's apply) and never holds one for longer than its own delete. Under a lock, each delete
+ * carries the holder's fence.
  */
 export function retentionStore(fork: () => EntityManager): RetentionStore {
   return {
-    pruneOutbox: (before, limit) =>
+    pruneOutbox: (before, limit, fence) =>
       deleted(
         fork(),
+        fence,
         // Oldest first by id (the outbox is written in id order), so each batch reads the index's
         // left edge instead of scanning for its rows.
         `with gone as (
@@ -23,9 +26,10 @@ export function retentionStore(fork: () => EntityManager): RetentionStore {
          select count(*)::int as n from gone`,
         [before, limit],
       ),
-    prunePaymentEvents: (before, limit) =>
+    prunePaymentEvents: (before, limit, fence) =>
       deleted(
         fork(),
+        fence,
         `with gone as (
            delete from payment_events where event_id in (
              select event_id from payment_events
@@ -35,13 +39,22 @@ export function retentionStore(fork: () => EntityManager): RetentionStore {
          select count(*)::int as n from gone`,
         [before, limit],
       ),
-    async pruneActionResults(before) {
-      await query(fork(), 'delete from usage_job_results where at < ?', [before]);
+    async pruneActionResults(before, fence) {
+      await inFencedTransaction(fork(), fence, (tx) =>
+        query(tx, 'delete from usage_job_results where at < ?', [before]),
+      );
     },
   };
 }
 
-async function deleted(em: EntityManager, sql: string, params: unknown[]): Promise<number> {
-  const [row] = await query<{ n: number }>(em, sql, params);
-  return row?.n ?? 0;
+async function deleted(
+  em: EntityManager,
+  fence: Fence | undefined,
+  sql: string,
+  params: unknown[],
+): Promise<number> {
+  const run = async (tx: EntityManager) => (await query<{ n: number }>(tx, sql, params))[0]?.n;
+  // Without a fence, one statement needs no transaction of its own.
+  const n = fence ? await inFencedTransaction(em, fence, run) : await run(em);
+  return n ?? 0;
 }
