@@ -6,7 +6,6 @@ import { createKafka, kafkaConnection } from './infra/kafka/client.js';
 import { createLogger } from './infra/logger.js';
 import { createQueues } from './infra/queue/queues.js';
 import { createClientRedis, waitForRedis } from './infra/redis/connection.js';
-import { StatsCache } from './infra/redis/stats-cache.js';
 
 const SHUTDOWN_LIMIT_MS = 10_000;
 
@@ -46,48 +45,59 @@ function keepStarting(
   };
 }
 
-/** A step of the shutdown, run in the order the resources were opened, reversed. */
-type Closer = () => Promise<unknown>;
+/**
+ * A step of the shutdown. Steps run in the order they were pushed, reversed: stop accepting (HTTP,
+ * the Kafka consumer), then the workers finish the jobs they hold, then the outbox relay publishes
+ * what those jobs wrote, then the queues, Redis and PostgreSQL close.
+ */
+interface Closer {
+  name: string;
+  close: () => Promise<unknown>;
+}
 
 async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<void> }> {
   const roles = activeRoles(env);
   const closers: Closer[] = [];
+  const closeLast = (name: string, close: () => Promise<unknown>) => closers.push({ name, close });
 
   const orm = await createOrm({ databaseUrl: env.DATABASE_URL, poolMax: env.DB_POOL_MAX });
-  closers.push(() => orm.close());
+  closeLast('postgres', () => orm.close());
   const redis = createClientRedis(env);
-  closers.push(() => redis.quit());
+  closeLast('redis', () => redis.quit());
   await waitForRedis(redis);
   // Producers share the fail-fast connection: a request answers 503 rather than wait for Redis.
   const queues = createQueues(redis, env);
-  closers.push(() => queues.close());
+  closeLast('queues', () => queues.close());
   const kafka = createKafka({ ...kafkaConnection(env), clientId: 'coupon-service', logger });
 
-  const stats = new StatsCache(redis, env.QUEUE_PREFIX);
-  // Each role's modules load only when the role runs: a worker process never loads the HTTP stack.
-  if (roles.has('worker')) {
-    const { startWorkers } = await import('./workers/start.js');
-    const workers = startWorkers({ env, logger, orm, stats, redis });
-    closers.push(() => workers.close());
-  }
-  if (roles.has('scheduler')) {
-    const { startScheduler } = await import('./workers/scheduler.js');
-    const scheduler = await startScheduler({ env, logger, orm, stats, redis });
-    closers.push(() => scheduler.close());
-  }
-
+  // The relay starts before the workers so that it stops after them: its last flush publishes the
+  // events of the jobs they finish while stopping. It does not wait for Kafka: an outage delays
+  // events and loses none, and the other roles of this process keep serving meanwhile.
   let relayCircuitOpen: (() => boolean) | undefined;
   if (roles.has('bridge')) {
     const { startOutboxRelay } = await import('./infra/kafka/outbox-relay.js');
-    const { startPaymentBridge } = await import('./infra/kafka/payment-bridge.js');
+    const relay = startOutboxRelay({ orm, kafka, topic: env.KAFKA_COUPON_EVENTS_TOPIC, logger });
+    closeLast('outbox relay', () => relay.close());
+    relayCircuitOpen = relay.circuitOpen;
+  }
+
+  // Each role's modules load only when the role runs: a worker process never loads the HTTP stack.
+  if (roles.has('worker')) {
+    const { startWorkers } = await import('./wiring/workers.js');
+    const workers = startWorkers({ env, logger, orm, redis });
+    closeLast('workers', () => workers.close());
+  }
+  if (roles.has('scheduler')) {
+    const { startScheduler } = await import('./wiring/workers.js');
+    const scheduler = await startScheduler({ env, logger, orm, redis });
+    closeLast('scheduler', () => scheduler.close());
+  }
+
+  if (roles.has('bridge')) {
+    const { startPaymentBridge } = await import('./wiring/payment-bridge.js');
     const { dlqCounterKey, sharedCounter } = await import('./infra/metrics.js');
     const dlq = sharedCounter(redis, dlqCounterKey(env.QUEUE_PREFIX), logger);
-    closers.push(() => dlq.close());
-    // Neither waits for Kafka: a Kafka outage delays events and loses none, and the other roles of
-    // this process keep serving meanwhile.
-    const relay = startOutboxRelay({ orm, kafka, topic: env.KAFKA_COUPON_EVENTS_TOPIC, logger });
-    closers.push(() => relay.close());
-    relayCircuitOpen = relay.circuitOpen;
+    closeLast('dlq counter', () => dlq.close());
     const bridge = keepStarting('payment bridge', logger, () =>
       startPaymentBridge({
         kafka,
@@ -99,17 +109,17 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
         countDlq: (reason, n) => dlq.add(reason, n),
       }),
     );
-    closers.push(() => bridge.close());
+    closeLast('payment bridge', () => bridge.close());
   }
 
   if (roles.has('api') && env.API_PROCESSES > 1 && cluster.isPrimary) {
     const { startApiProcesses } = await import('./api-processes.js');
     const api = await startApiProcesses(env.API_PROCESSES, logger);
     // Stop accepting first, as a single api process does.
-    closers.push(() => api.close());
+    closeLast('api processes', () => api.close());
   } else if (roles.has('api')) {
     const { serve } = await import('@hono/node-server');
-    const { buildApi } = await import('./api/build.js');
+    const { buildApi } = await import('./wiring/api.js');
     const { createProbes } = await import('./infra/probes.js');
     const probes = createProbes({
       orm,
@@ -119,7 +129,7 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
       groupId: env.KAFKA_CONSUMER_GROUP,
       topic: env.KAFKA_PAYMENT_TOPIC,
     });
-    closers.push(() => probes.close());
+    closeLast('probes', () => probes.close());
     const app = buildApi({
       env,
       logger,
@@ -134,14 +144,17 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
     const address = server.address();
     logger.info({ port: typeof address === 'object' ? address?.port : env.PORT }, 'api listening');
     // Stop accepting first: it is the last step pushed, so the first one run.
-    closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    closeLast('http server', () => new Promise<void>((resolve) => server.close(() => resolve())));
   }
 
   logger.info({ roles: [...roles] }, 'started');
   return {
     async stop() {
-      for (const close of closers.reverse()) {
-        await close().catch((error: unknown) => logger.warn({ err: error }, 'error while closing'));
+      for (const { name, close } of closers.reverse()) {
+        logger.info({ step: name }, 'stopping');
+        await close().catch((error: unknown) =>
+          logger.warn({ err: error, step: name }, 'error while closing'),
+        );
       }
     },
   };

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import type { PaymentChunk } from '../../src/app/ports.js';
+import { applyPaymentEvents } from '../../src/app/process-payments.js';
 import { createOrm } from '../../src/infra/db/orm.js';
 import { recordPendingPayments } from '../../src/infra/db/payment-events.js';
 import { PAYMENT_CHUNK_SIZE } from '../../src/infra/kafka/payment-bridge.js';
-import type { PaymentChunk } from '../../src/infra/kafka/payment-event.js';
-import { applyPaymentEvents } from '../../src/workers/apply-payment.js';
+import { databasePorts } from '../../src/wiring/ports.js';
 import { round } from './cpu.js';
 import { completedPayment } from './payment-event.js';
 
@@ -105,7 +106,7 @@ export async function writeFloor(options: {
         for (const chunk of chunks.filter((c) => c.partition === lane)) {
           const pending = await recordPendingPayments(orm.em.fork(), chunk);
           const orderIds = [...new Set(pending.map(({ orderId }) => orderId))];
-          await applyPaymentEvents(orm.em.fork(), orderIds, new Date());
+          await applyPaymentEvents(databasePorts(orm), orderIds, new Date());
         }
       }),
     );

@@ -1,8 +1,8 @@
 import { Queue } from 'bullmq';
 import { Partitioners } from 'kafkajs';
 import { createTopics } from '../../src/infra/kafka/client.js';
-import { type PaymentJobData, paymentsOf } from '../../src/infra/queue/jobs.js';
 import { QUEUE_NAMES } from '../../src/infra/queue/queues.js';
+import { type PaymentJobData, paymentsOf } from '../../src/workers/job-payloads.js';
 import { type BenchContext, log, sleep, waitUntil } from '../lib/context.js';
 import { type CpuProbe, procProbe, round, startCpu } from '../lib/cpu.js';
 import { completedPayment } from '../lib/payment-event.js';

@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { buildApi } from '../../src/api/build.js';
 import { parseEnv } from '../../src/infra/config/env.js';
 import type { Orm } from '../../src/infra/db/orm.js';
 import { createQueues } from '../../src/infra/queue/queues.js';
+import { buildApi } from '../../src/wiring/api.js';
 import type { OpenApiDocument } from './client-types.js';
 
 /**

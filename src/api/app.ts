@@ -5,10 +5,11 @@ import { HTTPException } from 'hono/http-exception';
 import { matchedRoutes } from 'hono/route';
 import { timeout } from 'hono/timeout';
 import type { Logger } from 'pino';
+import { isOutage } from '../infra/failures.js';
 import type { Metrics } from '../infra/metrics.js';
 import type { AppEnv } from './context.js';
-import { ApiError, errorBody, isUnavailable } from './errors.js';
-import { readBody } from './middleware/body.js';
+import { ApiError, errorBody } from './errors.js';
+import { readBody } from './middleware/read-body.js';
 import { healthRoutes, metricsRoutes, type Readiness } from './routes/health.js';
 import { createRouter } from './validation.js';
 
@@ -174,7 +175,7 @@ export function createApp(deps: AppDeps) {
       );
     }
     const logger = deps.logger.child({ requestId: c.get('requestId') });
-    if (isUnavailable(error)) {
+    if (isOutage(error)) {
       logger.warn({ err: error }, 'backing service unavailable');
       return c.json(errorBody('UNAVAILABLE', 'A backing service is unavailable; try again'), 503);
     }
@@ -183,5 +184,3 @@ export function createApp(deps: AppDeps) {
   });
   return app;
 }
-
-export type App = ReturnType<typeof createApp>;

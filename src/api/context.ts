@@ -1,12 +1,8 @@
 import type { Logger } from 'pino';
 
-export type Role = 'admin' | 'user';
+import type { Principal } from '../app/principal.js';
 
-/** The authenticated caller, from a verified JWT. */
-export interface Principal {
-  sub: string;
-  role: Role;
-}
+export type { Principal };
 
 export interface AppEnv {
   Variables: {

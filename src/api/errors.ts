@@ -1,7 +1,8 @@
-import { ConnectionException } from '@mikro-orm/core';
+import type { Refusal } from '../app/refusal.js';
+import type { RequestErrorCode } from '../domain/index.js';
 
-/** The contract's request-level error codes and their HTTP status. */
-export const API_ERROR_STATUS = {
+/** The one table from the contract's request error codes to their HTTP status. */
+export const HTTP_STATUS = {
   VALIDATION_ERROR: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
@@ -12,26 +13,25 @@ export const API_ERROR_STATUS = {
   RATE_LIMITED: 429,
   INTERNAL: 500,
   UNAVAILABLE: 503,
-} as const;
-export type ApiErrorCode = keyof typeof API_ERROR_STATUS;
+} as const satisfies Record<RequestErrorCode, number>;
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
 
-/** An error a route raises on purpose; `app.onError` turns it into the contract's body. */
+/** An error the API raises on purpose; `app.onError` turns it into the contract's body. */
 export class ApiError extends Error {
   override name = 'ApiError';
   constructor(
-    readonly code: ApiErrorCode,
+    readonly code: RequestErrorCode,
     message: string,
     readonly details?: unknown,
   ) {
     super(message);
   }
 
-  get status(): (typeof API_ERROR_STATUS)[ApiErrorCode] {
-    return API_ERROR_STATUS[this.code];
+  get status(): (typeof HTTP_STATUS)[RequestErrorCode] {
+    return HTTP_STATUS[this.code];
   }
 }
 
@@ -39,21 +39,8 @@ export function errorBody(code: string, message: string, details?: unknown): Err
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
-/** A backing service (PostgreSQL, Redis) refused or dropped the call: the request may be retried. */
-export function isUnavailable(error: unknown): boolean {
-  if (error instanceof ConnectionException) return true;
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  if (
-    typeof code === 'string' &&
-    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|57P0[1-3])$/.test(code)
-  ) {
-    return true;
-  }
-  return (
-    error.name === 'MaxRetriesPerRequestError' ||
-    /Connection is closed|Stream isn't writeable|enableOfflineQueue|connect ECONNREFUSED/.test(
-      error.message,
-    )
-  );
+/** A use case's value, or its refusal raised as the contract's error. */
+export function orThrow<T>(result: { ok: true; value: T } | Refusal): T {
+  if (result.ok) return result.value;
+  throw new ApiError(result.code, result.message, result.details);
 }

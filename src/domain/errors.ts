@@ -19,6 +19,32 @@ export const BUSINESS_CODES = [
 /** One of {@link BUSINESS_CODES}. */
 export type BusinessCode = (typeof BUSINESS_CODES)[number];
 
+/**
+ * The contract's codes of a refused request (each has its HTTP status in the API's table), and
+ * `INTERNAL` for a fault of the service itself.
+ */
+export const REQUEST_ERROR_CODES = [
+  'VALIDATION_ERROR',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'RATE_LIMITED',
+  'INTERNAL',
+  'UNAVAILABLE',
+] as const;
+
+/** One of {@link REQUEST_ERROR_CODES}. */
+export type RequestErrorCode = (typeof REQUEST_ERROR_CODES)[number];
+
+/** Every error code a client can see, in a response body or a job's `error`: one list. */
+export const ERROR_CODES = [...REQUEST_ERROR_CODES, ...BUSINESS_CODES] as const;
+
+/** One of {@link ERROR_CODES}. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
 const BUSINESS_CODE_SET: ReadonlySet<unknown> = new Set(BUSINESS_CODES);
 
 /** True when `x` is one of the contract's business codes (e.g. when reading a stored job error). */
@@ -61,8 +87,9 @@ export function reject(code: BusinessCode, message?: string): Rejection {
 }
 
 /**
- * A business rejection that has to travel as an exception (e.g. out of a database transaction
- * callback so that it rolls back). Never retryable: retrying cannot change the rule's answer.
+ * A business rejection that has to travel as an exception: a queue processor throws it to end its
+ * job as failed with the rejection's code (the queue adapter makes it final). Never retryable:
+ * retrying cannot change the rule's answer.
  */
 export class BusinessRuleError extends Error {
   override readonly name = 'BusinessRuleError';

@@ -1,13 +1,32 @@
+import type { FailureKinds } from '../app/ports.js';
+
 /**
- * Failures told apart: an outage of a dependency (PostgreSQL, Redis, Kafka unreachable or out of
- * resources) passes and must be waited out; anything else may be the data's fault and is retried a
- * bounded number of times.
+ * Failures told apart, in one place: an outage of a dependency (PostgreSQL, Redis, Kafka
+ * unreachable or out of resources) passes and must be waited out; a PostgreSQL error of class 22
+ * or 23 is the rows' fault; anything else may be the data's fault and is retried a bounded number
+ * of times.
  */
 
 /** SQLSTATE classes of an unreachable or overloaded server: connection exceptions, insufficient
  * resources, the server shutting down (admin shutdown, crash, cannot connect now). */
 const OUTAGE_SQLSTATE = /^(08|53|57P0)/;
 const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+/** The SQLSTATE of a PostgreSQL error (kept by MikroORM's converted exceptions), when it is one. */
+export function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && SQLSTATE.test(code) ? code : undefined;
+}
+
+/**
+ * Class 22 (data exception: a NUL in text, a value out of range) or 23 (integrity constraint
+ * violation): caused by the rows a statement writes, not by the connection or the server.
+ */
+export const isDataOrConstraintError = (error: unknown): boolean =>
+  /^2[23]/.test(sqlState(error) ?? '');
+
+/** Class 22: the same rows fail the same way however often they are written again. */
+export const isDataError = (error: unknown): boolean => sqlState(error)?.startsWith('22') ?? false;
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -74,3 +93,11 @@ export function causeOf(error: unknown): string {
   const line = `${prefix}${name}${serverMessage(err.message)}`.replace(CONTROL, ' ').trim();
   return line.length > MAX_CAUSE ? `${line.slice(0, MAX_CAUSE - 1)}…` : line;
 }
+
+/** The classifier as the use cases ask it. */
+export const failureKinds: FailureKinds = {
+  isOutage,
+  isItemCaused: isDataOrConstraintError,
+  isPermanent: isDataError,
+  describe: causeOf,
+};

@@ -1,5 +1,5 @@
 import { type Logger, pino } from 'pino';
-import { sqlState } from './db/sql.js';
+import { sqlState } from './failures.js';
 
 /**
  * A PostgreSQL error as one short record: its SQLSTATE, table and constraint and the server's own

@@ -14,6 +14,9 @@ export interface BatcherOptions<I, O> {
   run: (items: I[]) => Promise<O[]>;
 }
 
+/** How the issuance processor sizes its groups (`ISSUE_BATCH_*`). */
+export type GroupCommitOptions = Pick<BatcherOptions<unknown, unknown>, 'maxSize' | 'maxWaitMs'>;
+
 export interface Batcher<I, O> {
   submit(item: I): Promise<O>;
   /** Runs the open group now and waits for every group in flight. */

@@ -1,63 +1,25 @@
+import type { Settled } from '../app/isolate.js';
+import { type IssueRequest, issueCoupons } from '../app/issue-coupons.js';
+import type { Ports } from '../app/ports.js';
+import { couponView } from '../app/views.js';
 import type { Coupon, Outcome } from '../domain/index.js';
-import { couponView } from '../infra/db/rows.js';
-import { isDataError, isDataOrConstraintError, sqlState } from '../infra/db/sql.js';
-import { issueJobSchema } from '../infra/queue/jobs.js';
-import { markSoldOut } from '../infra/redis/sold-out.js';
-import { createBatcher } from './batcher.js';
-import type { WorkerDeps } from './deps.js';
-import { runIsolating, type Settled } from './isolate.js';
-import { type IssueBatchResult, type IssueRequest, issueBatch } from './issue-batch.js';
-import { finalFailure, parseJobData, settle } from './outcome.js';
-import { startQueueWorker } from './queue-worker.js';
+import { createBatcher, type GroupCommitOptions } from './batcher.js';
+import { type JobProcessor, parseJobData, settle, unrecoverable } from './job-outcome.js';
+import { issueJobSchema } from './job-payloads.js';
 
 /**
- * The issuance worker: many jobs in flight at once (`WORKER_CONCURRENCY`), gathered into groups
- * committed in one transaction each (group commit), each job resolved with its own outcome only
- * after the commit. A group that fails because of one job commits without it (`runIsolating`): that
- * job alone is retried or failed.
+ * The issuance queue's processor: many jobs in flight at once, gathered into groups committed in
+ * one transaction each (group commit, {@link issueCoupons}), each job resolved with its own outcome
+ * only after the commit. A job that failed alone is retried, or failed for good when its data
+ * cannot be stored.
  */
-export function startIssuanceWorker(deps: WorkerDeps): { close(): Promise<void> } {
-  const { env, orm, stats, redis, logger } = deps;
+export function issuanceProcessor(ports: Ports, group: GroupCommitOptions): JobProcessor {
   const batcher = createBatcher<IssueRequest, Settled<Outcome<Coupon>>>({
-    maxSize: env.ISSUE_BATCH_MAX,
-    maxWaitMs: env.ISSUE_BATCH_WAIT_MS,
-    run: async (requests) => {
-      const soldOut: IssueBatchResult['soldOut'] = [];
-      const settled = await runIsolating(requests, {
-        run: async (part) => {
-          const result = await issueBatch(orm.em.fork(), part, new Date());
-          soldOut.push(...result.soldOut);
-          return result.outcomes;
-        },
-        itemCaused: isDataOrConstraintError,
-        // A job id that comes back after its Idempotency-Key record expired is new to BullMQ but
-        // has its coupon already (the unique issue_job_id refused it): answered from that coupon.
-        again: (request) => (request.firstRun ? { ...request, firstRun: false } : undefined),
-      });
-      settled.forEach((result, i) => {
-        if (!result.ok) {
-          logger.warn(
-            { jobId: requests[i]?.jobId, sqlState: sqlState(result.error) },
-            'issuance job failed alone; its group committed without it',
-          );
-        }
-      });
-      await stats.changed(
-        settled.flatMap((result) =>
-          result.ok && result.value.ok ? [result.value.value.policyId] : [],
-        ),
-      );
-      // After the commit, and best effort: without the mark, requests just keep reaching the worker.
-      await markSoldOut(redis, env.QUEUE_PREFIX, soldOut).catch((error: unknown) =>
-        logger.warn({ err: error }, 'could not mark sold-out policies'),
-      );
-      return settled;
-    },
+    ...group,
+    run: (requests) => issueCoupons(ports, requests),
   });
-  return startQueueWorker(deps, {
-    queue: 'issuance',
-    concurrency: env.WORKER_CONCURRENCY,
-    process: async (job) => {
+  return {
+    async process(job) {
       const data = parseJobData(issueJobSchema, job.data);
       const result = await batcher.submit({
         jobId: job.id as string,
@@ -66,13 +28,13 @@ export function startIssuanceWorker(deps: WorkerDeps): { close(): Promise<void> 
       });
       if (!result.ok) {
         // Data PostgreSQL refuses stays refused: no retry can cure it.
-        if (isDataError(result.error)) {
-          throw finalFailure('INTERNAL', 'The job holds data that cannot be stored');
+        if (ports.failures.isPermanent(result.error)) {
+          throw unrecoverable('The job holds data that cannot be stored');
         }
         throw result.error;
       }
       return settle(result.value, (coupon) => ({ coupon: couponView(coupon) }));
     },
-    afterClose: () => batcher.drain(),
-  });
+    drain: () => batcher.drain(),
+  };
 }

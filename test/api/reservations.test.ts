@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expireCoupons } from '../../src/workers/expire-coupons.js';
+import { expireCoupons } from '../../src/app/expire-coupons.js';
+import { databasePorts } from '../../src/wiring/ports.js';
 import { recordAndApply } from '../support/payments.js';
 import { ADMIN, createStack, policyBody, type Stack, settledJob, user } from '../support/stack.js';
 
@@ -45,7 +46,7 @@ describe('GET /v1/coupons/:couponId/reservations', () => {
     await act(id, 'reserve', { orderId: 'order-slow', orderAmount: 30000 }, owner);
     // The scheduler's sweep, run as if the TTL had passed.
     const ttlMs = stack.env.RESERVATION_TTL_MS;
-    const swept = await expireCoupons(() => stack.db.orm.em.fork(), {
+    const swept = await expireCoupons(databasePorts(stack.db.orm), {
       now: new Date(Date.now() + ttlMs + 1000),
       ttlMs,
     });

@@ -1,11 +1,11 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { addsCorkedPerTurn } from '../../src/infra/queue/enqueue.js';
-import { corkForTurn } from '../../src/infra/redis/cork.js';
+import { addsWithGatheredWrites } from '../../src/infra/queue/enqueue.js';
+import { gatherSocketWrites } from '../../src/infra/redis/gather-socket-writes.js';
 import { services, uniqueName, unreachableRedis } from '../support/services.js';
 
-describe('addsCorkedPerTurn', () => {
+describe('addsWithGatheredWrites', () => {
   const redis = new Redis(services().redisUrl, { maxRetriesPerRequest: null });
   const prefix = uniqueName('enqueue');
   const queue = new Queue<{ n: number }>('issuance', {
@@ -20,7 +20,7 @@ describe('addsCorkedPerTurn', () => {
   });
 
   it('sends the adds of one turn in one write, each job under its id with the queue’s options', async () => {
-    const sink = addsCorkedPerTurn(queue, redis);
+    const sink = addsWithGatheredWrites(queue, redis);
     await queue.waitUntilReady();
     const ids = Array.from({ length: 40 }, (_, n) => `job-${n}`);
     const adds = ids.map((jobId, n) => sink.add('job', { n }, { jobId }));
@@ -42,8 +42,8 @@ describe('addsCorkedPerTurn', () => {
 
   it('corks a connection once per turn, and commands of the turn are answered as usual', async () => {
     await redis.ping();
-    corkForTurn(redis);
-    corkForTurn(redis);
+    gatherSocketWrites(redis);
+    gatherSocketWrites(redis);
     expect(redis.stream.writableCorked).toBe(1);
     const answers = Promise.all([redis.set(`${prefix}:k`, 'v'), redis.get(`${prefix}:k`)]);
     expect(await answers).toEqual(['OK', 'v']);
@@ -56,7 +56,7 @@ describe('addsCorkedPerTurn', () => {
     const deadQueue = new Queue<{ n: number }>('issuance', { connection: dead, prefix });
     deadQueue.on('error', () => undefined);
     try {
-      const sink = addsCorkedPerTurn(deadQueue, dead);
+      const sink = addsWithGatheredWrites(deadQueue, dead);
       const results = await Promise.allSettled(
         [1, 2, 3].map((n) => sink.add('job', { n }, { jobId: `dead-${n}` })),
       );

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPolicy } from '../../src/infra/db/policy.repository.js';
+import { createPolicy } from '../../src/app/create-policy.js';
+import { type IssueRequest, issueGroup } from '../../src/app/issue-coupons.js';
 import type { IssueJobData } from '../../src/infra/queue/jobs.js';
-import { type IssueRequest, issueBatch } from '../../src/workers/issue-batch.js';
+import { databasePorts } from '../../src/wiring/ports.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 
 /**
@@ -14,17 +15,22 @@ describe('issueBatch re-runs', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     const now = Date.now();
-    const policy = await createPolicy(db.orm.em.fork(), {
-      name: 'retry',
-      discountType: 'FIXED_AMOUNT',
-      discountValue: 1000,
-      issueType: 'DIRECT',
-      totalQuantity: 10,
-      perUserLimit: 3,
-      validFrom: new Date(now - 3_600_000),
-      validUntil: new Date(now + 86_400_000),
-    });
-    policyId = policy.id;
+    const created = await createPolicy(
+      databasePorts(db.orm),
+      {
+        name: 'retry',
+        discountType: 'FIXED_AMOUNT',
+        discountValue: 1000,
+        issueType: 'DIRECT',
+        totalQuantity: 10,
+        perUserLimit: 3,
+        validFrom: new Date(now - 3_600_000),
+        validUntil: new Date(now + 86_400_000),
+      },
+      { actor: 'admin', requestId: null },
+    );
+    if (!created.ok) throw new Error('the policy is not consistent');
+    policyId = created.value.id;
   });
   afterAll(() => db.drop());
 
@@ -49,15 +55,15 @@ describe('issueBatch re-runs', () => {
     )[0]?.n;
 
   it('gives a job started again the coupon its first run committed', async () => {
-    const first = await issueBatch(
-      db.orm.em.fork(),
+    const first = await issueGroup(
+      databasePorts(db.orm),
       [request('job-a', 'alice', true), request('job-b', 'bob', true)],
       new Date(),
     );
     expect(first.outcomes.every((o) => o.ok)).toBe(true);
     // The worker died before acknowledging job-a: it runs again, now in another group.
-    const again = await issueBatch(
-      db.orm.em.fork(),
+    const again = await issueGroup(
+      databasePorts(db.orm),
       [request('job-c', 'carol', true), request('job-a', 'alice', false)],
       new Date(),
     );
@@ -71,8 +77,8 @@ describe('issueBatch re-runs', () => {
   it('refuses a group naming an issued job as new, and its retry gets the coupon', async () => {
     // A job id added afresh after its record expired: the unique issue_job_id stops the group.
     await expect(
-      issueBatch(
-        db.orm.em.fork(),
+      issueGroup(
+        databasePorts(db.orm),
         [request('job-d', 'dave', true), request('job-b', 'bob', true)],
         new Date(),
       ),
@@ -85,8 +91,8 @@ describe('issueBatch re-runs', () => {
       [policyId, policyId],
     );
     expect(after).toEqual({ issued: 3, events: 3 });
-    const retry = await issueBatch(
-      db.orm.em.fork(),
+    const retry = await issueGroup(
+      databasePorts(db.orm),
       [request('job-d', 'dave', false), request('job-b', 'bob', false)],
       new Date(),
     );

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyCouponAction } from '../../src/app/apply-coupon-action.js';
+import { expireCoupons } from '../../src/app/expire-coupons.js';
+import { applyPaymentEvents } from '../../src/app/process-payments.js';
 import type { PaymentEvent } from '../../src/infra/kafka/payment-event.js';
-import { applyAction } from '../../src/workers/apply-action.js';
-import { applyPaymentEvents } from '../../src/workers/apply-payment.js';
-import { expireCoupons } from '../../src/workers/expire-coupons.js';
+import { databasePorts } from '../../src/wiring/ports.js';
 import { insertIssuedCoupon, insertPolicy } from '../support/fixtures-sql.js';
 import { capturedLogger } from '../support/logger.js';
 import { recordAndApply } from '../support/payments.js';
@@ -38,15 +39,20 @@ describe('late completion: PAYMENT_COMPLETED after the reservation timed out', (
   }
 
   const act = (couponId: string, action: Record<string, unknown>) =>
-    applyAction(db.orm.em.fork(), { actor: OWNER, couponId, ...action } as never, new Date(), {
-      reservationTtlMs: TTL,
-    });
+    applyCouponAction(
+      databasePorts(db.orm),
+      { actor: OWNER, couponId, ...action } as never,
+      new Date(),
+      {
+        reservationTtlMs: TTL,
+      },
+    );
 
   /** Reserves the coupon for `orderId`, then lets the scheduler time the reservation out. */
   async function timedOut(couponId: string, orderId: string) {
     const reserved = await act(couponId, { type: 'RESERVE', orderId, orderAmount: 30000 });
     expect(reserved.ok).toBe(true);
-    const swept = await expireCoupons(() => db.orm.em.fork(), {
+    const swept = await expireCoupons(databasePorts(db.orm), {
       now: new Date(Date.now() + TTL + 60_000),
       ttlMs: TTL,
     });
@@ -167,7 +173,7 @@ describe('late completion: PAYMENT_COMPLETED after the reservation timed out', (
         [event.eventId, event.orderId, event.type, event.userId, offset++],
       );
     }
-    await applyPaymentEvents(db.orm.em.fork(), ['order-queued'], new Date());
+    await applyPaymentEvents(databasePorts(db.orm), ['order-queued'], new Date());
     expect(await outcome(foreign.eventId)).toBe('USER_MISMATCH');
     expect(await outcome(own.eventId)).toBe('COUPON_USED');
     expect(await coupon(id)).toMatchObject({ status: 'USED', orderId: 'order-queued' });

@@ -3,15 +3,12 @@ import { Queue } from 'bullmq';
 import { type Admin, type KafkaMessage, Partitioners, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/infra/kafka/client.js';
-import { type PaymentBridge, startPaymentBridge } from '../../src/infra/kafka/payment-bridge.js';
+import type { PaymentBridge } from '../../src/infra/kafka/payment-bridge.js';
 import type { PaymentEvent } from '../../src/infra/kafka/payment-event.js';
-import {
-  paymentChunkJobId,
-  paymentJobId,
-  paymentsOf,
-  type UsageJobData,
-} from '../../src/infra/queue/jobs.js';
+import { paymentChunkJobId, paymentJobId, type UsageJobData } from '../../src/infra/queue/jobs.js';
 import { createWorkerRedis } from '../../src/infra/redis/connection.js';
+import { startPaymentBridge } from '../../src/wiring/payment-bridge.js';
+import { paymentsOf } from '../../src/workers/job-payloads.js';
 import { eachStoredMessageOnce } from '../support/kafka-reader.js';
 import { capturedLogger } from '../support/logger.js';
 import {

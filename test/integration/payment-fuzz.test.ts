@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { Message, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/infra/kafka/client.js';
-import { startPaymentBridge } from '../../src/infra/kafka/payment-bridge.js';
+import { startPaymentBridge } from '../../src/wiring/payment-bridge.js';
 import { bridgeHarness, type couponRows, header, topicReader } from '../support/bridge.js';
 import { capturedLogger } from '../support/logger.js';
 import { waitFor } from '../support/payments.js';

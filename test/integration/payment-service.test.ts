@@ -5,6 +5,8 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyCouponAction } from '../../src/app/apply-coupon-action.js';
+import { expireCoupons } from '../../src/app/expire-coupons.js';
 import { createMetrics } from '../../src/infra/metrics.js';
 import {
   createPaymentServiceClient,
@@ -12,9 +14,8 @@ import {
   redisPaymentServiceObserver,
 } from '../../src/infra/payment-service.js';
 import { StatsCache } from '../../src/infra/redis/stats-cache.js';
-import { applyAction } from '../../src/workers/apply-action.js';
-import { expireCoupons } from '../../src/workers/expire-coupons.js';
-import { startScheduler } from '../../src/workers/scheduler.js';
+import { databasePorts } from '../../src/wiring/ports.js';
+import { startScheduler } from '../../src/wiring/workers.js';
 import { insertIssuedCoupon, insertPolicy } from '../support/fixtures-sql.js';
 import { waitFor } from '../support/payments.js';
 import {
@@ -181,8 +182,8 @@ describe('the scheduler asks the payment service before a reservation times out'
   async function reservedFor(kind: string) {
     const couponId = await insertIssuedCoupon(client, { policyId, userId: 'buyer', slot: ++slot });
     const orderId = `${kind}-${randomUUID()}`;
-    const reserved = await applyAction(
-      db.orm.em.fork(),
+    const reserved = await applyCouponAction(
+      databasePorts(db.orm),
       { type: 'RESERVE', actor: 'buyer', couponId, orderId, orderAmount: 30000 },
       new Date(),
       { reservationTtlMs: TTL },
@@ -192,7 +193,7 @@ describe('the scheduler asks the payment service before a reservation times out'
   }
 
   const sweep = (afterMs: number, url: string | null = service.url) =>
-    expireCoupons(() => db.orm.em.fork(), {
+    expireCoupons(databasePorts(db.orm), {
       now: new Date(Date.now() + afterMs),
       ttlMs: TTL,
       maxExtensions: 2,
@@ -323,8 +324,8 @@ describe('the scheduler role with PAYMENT_SERVICE_URL set', () => {
         [couponId, policyId, `job-${couponId}`],
       );
       const orderId = `completed-${randomUUID()}`;
-      await applyAction(
-        stack.db.orm.em.fork(),
+      await applyCouponAction(
+        databasePorts(stack.db.orm),
         { type: 'RESERVE', actor: 'buyer', couponId, orderId, orderAmount: 30000 },
         new Date(),
         { reservationTtlMs: stack.env.RESERVATION_TTL_MS },

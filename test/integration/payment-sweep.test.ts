@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sweepPendingPayments } from '../../src/app/sweep-pending-payments.js';
 import { StatsCache } from '../../src/infra/redis/stats-cache.js';
-import { startScheduler } from '../../src/workers/scheduler.js';
-import { sweepPendingPayments } from '../../src/workers/sweep-payments.js';
+import { databasePorts } from '../../src/wiring/ports.js';
+import { startScheduler } from '../../src/wiring/workers.js';
 import { waitFor } from '../support/payments.js';
 import { createStack, type Stack } from '../support/stack.js';
 
@@ -61,7 +62,7 @@ describe('nothing strands: the scheduler applies payment events still pending', 
   it('applies events pending longer than the threshold, and leaves younger ones to their jobs', async () => {
     const old = await strandedPayment(60_000);
     const young = await strandedPayment(0);
-    const result = await sweepPendingPayments(() => stack.db.orm.em.fork(), {
+    const result = await sweepPendingPayments(databasePorts(stack.db.orm), {
       now: new Date(),
       olderThanMs: 30_000,
       batchSize: 1,

@@ -111,6 +111,30 @@ describe('the program', () => {
     expect(alive).toEqual([]);
   });
 
+  it('stops the workers before the outbox relay, so its last flush publishes their jobs’ events', async () => {
+    const service = await startService({
+      ...serviceEnv({ ...services(), databaseUrl: db.url }),
+      QUEUE_PREFIX: uniqueName('test'),
+      ROLES: 'all',
+    });
+    expect(await service.stop('SIGTERM')).toBe(0);
+    const steps = service.logs
+      .filter((line) => line.includes('"msg":"stopping"'))
+      .map((line) => (JSON.parse(line) as { step: string }).step);
+    expect(steps).toEqual([
+      'http server',
+      'probes',
+      'payment bridge',
+      'dlq counter',
+      'scheduler',
+      'workers',
+      'outbox relay',
+      'queues',
+      'redis',
+      'postgres',
+    ]);
+  });
+
   it.each([
     ['PORT', 'not-a-port'],
     ['KAFKA_BROKERS', 'no-port-here'],

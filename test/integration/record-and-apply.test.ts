@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PaymentChunk, PaymentEvent } from '../../src/app/ports.js';
+import { applyPaymentEvents } from '../../src/app/process-payments.js';
 import { recordPendingPayments } from '../../src/infra/db/payment-events.js';
-import type { PaymentChunk, PaymentEvent } from '../../src/infra/kafka/payment-event.js';
-import { applyPaymentEvents } from '../../src/workers/apply-payment.js';
+import { databasePorts } from '../../src/wiring/ports.js';
 import { waitFor } from '../support/payments.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 
@@ -76,7 +77,7 @@ describe('recording a chunk as pending (the bridge) and applying its orders (the
     const pending = await recordPendingPayments(db.orm.em.fork(), chunk(events));
     const recorded = (await countRows()) - before;
     const orderIds = [...new Set(pending.map(({ orderId }) => orderId))];
-    const results = await applyPaymentEvents(db.orm.em.fork(), orderIds, new Date());
+    const results = await applyPaymentEvents(databasePorts(db.orm), orderIds, new Date());
     return { pending, recorded, results };
   }
 
@@ -212,7 +213,7 @@ describe('recording a chunk as pending (the bridge) and applying its orders (the
     ]);
     // Both bridges' jobs may run: the event is applied once.
     for (let i = 0; i < 2; i++) {
-      await applyPaymentEvents(db.orm.em.fork(), [a.orderId], new Date());
+      await applyPaymentEvents(databasePorts(db.orm), [a.orderId], new Date());
     }
     expect(await couponState(a.couponId)).toMatchObject({ status: 'USED', history: 1, events: 1 });
     expect(await recorded([completed.eventId])).toEqual([
@@ -228,7 +229,7 @@ describe('recording a chunk as pending (the bridge) and applying its orders (the
     const again = await recordPendingPayments(db.orm.em.fork(), chunk([completed]));
     expect(first).toEqual([{ eventId: completed.eventId, orderId: a.orderId }]);
     expect(again).toEqual(first);
-    await applyPaymentEvents(db.orm.em.fork(), [a.orderId], new Date());
+    await applyPaymentEvents(databasePorts(db.orm), [a.orderId], new Date());
     expect(await recordPendingPayments(db.orm.em.fork(), chunk([completed]))).toEqual([]);
   });
 
@@ -265,7 +266,7 @@ describe('recording a chunk as pending (the bridge) and applying its orders (the
        values ($1, $2, $3, $4, 30000, now(), $5, 0, $6)`,
       [foreign.eventId, a.orderId, foreign.type, foreign.userId, topic, offset++],
     );
-    const results = await applyPaymentEvents(db.orm.em.fork(), [a.orderId], new Date());
+    const results = await applyPaymentEvents(databasePorts(db.orm), [a.orderId], new Date());
     expect(results.get(a.orderId)?.applied).toEqual([
       { eventId: foreign.eventId, type: foreign.type, outcome: 'USER_MISMATCH', couponIds: [] },
     ]);

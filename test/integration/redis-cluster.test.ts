@@ -1,15 +1,21 @@
 import { request as httpRequest } from 'node:http';
 import { Queue } from 'bullmq';
+import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseEnv } from '../../src/infra/config/env.js';
 import { enqueueOnce } from '../../src/infra/queue/enqueue.js';
+import {
+  IntakeRefusalLog,
+  newIntakeRefusalJobId,
+  readIntakeRefusal,
+} from '../../src/infra/queue/intake-refusals.js';
 import { QUEUE_NAMES } from '../../src/infra/queue/queues.js';
-import { newVerdictJobId, readVerdict, VerdictRecorder } from '../../src/infra/queue/verdicts.js';
 import {
   createClientRedis,
   type RedisClient,
   waitForRedis,
 } from '../../src/infra/redis/connection.js';
+import { RedisDistributedLock } from '../../src/infra/redis/redis-lock.js';
 import { markSoldOut, SoldOutGate } from '../../src/infra/redis/sold-out.js';
 import { StatsCache } from '../../src/infra/redis/stats-cache.js';
 import { httpCaller, settledOverHttp } from '../support/http.js';
@@ -88,10 +94,23 @@ describe('on a Redis Cluster', () => {
     const gate = new SoldOutGate(redis, prefix);
     for (const id of policies) expect(await gate.soldOut(id)).toBe(true);
 
-    const verdicts = new VerdictRecorder(redis, prefix);
-    const jobId = newVerdictJobId();
-    await verdicts.record({ jobId, actor: 'u1', code: 'QUOTA_EXHAUSTED', message: 'm', at: 1 });
-    expect((await readVerdict(redis, prefix, jobId))?.code).toBe('QUOTA_EXHAUSTED');
+    const refusals = new IntakeRefusalLog(redis, prefix);
+    const jobId = newIntakeRefusalJobId();
+    await refusals.record({ jobId, actor: 'u1', code: 'QUOTA_EXHAUSTED', message: 'm', at: 1 });
+    expect((await readIntakeRefusal(redis, prefix, jobId))?.code).toBe('QUOTA_EXHAUSTED');
+
+    const lock = new RedisDistributedLock(redis, {
+      prefix,
+      leaseMs: 5000,
+      logger: pino({ level: 'silent' }),
+    });
+    const lease = await lock.acquire('expiry');
+    expect(lease?.token).toBe(1);
+    expect(await lock.acquire('expiry')).toBeNull();
+    expect(await lease?.renew()).toBe(true);
+    expect(await lease?.release()).toBe(true);
+    await lock.raiseTokens('expiry', 10);
+    expect((await lock.acquire('expiry'))?.token).toBe(11);
 
     const queue = new Queue(QUEUE_NAMES.usage, { connection: redis, prefix });
     const request = { orderId: 'o-1' };
@@ -123,7 +142,7 @@ describe('on a Redis Cluster', () => {
       })),
     );
     const owner = inSlot.find((node) => node.inSlot > 0);
-    expect(owner?.inSlot).toBeGreaterThanOrEqual(policies.length * 2 + 3);
+    expect(owner?.inSlot).toBeGreaterThanOrEqual(policies.length * 2 + 5);
     expect(inSlot.reduce((sum, node) => sum + node.all, 0)).toBe(owner?.inSlot);
     expect(await redis.ping()).toBe('PONG');
   });

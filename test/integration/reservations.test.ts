@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyAction } from '../../src/workers/apply-action.js';
+import { applyCouponAction } from '../../src/app/apply-coupon-action.js';
+import { databasePorts } from '../../src/wiring/ports.js';
 import { insertIssuedCoupon, insertPolicy } from '../support/fixtures-sql.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 
@@ -73,8 +74,8 @@ describe('coupon_reservations: at most one ACTIVE reservation per coupon, by the
     const couponId = await issued();
     const outcomes = await Promise.all(
       Array.from({ length: 5 }, (_, i) =>
-        applyAction(
-          db.orm.em.fork(),
+        applyCouponAction(
+          databasePorts(db.orm),
           { type: 'RESERVE', actor: 'holder', couponId, orderId: `order-${i}`, orderAmount: 30000 },
           new Date(),
           { reservationTtlMs: TTL },
@@ -97,9 +98,14 @@ describe('coupon_reservations: at most one ACTIVE reservation per coupon, by the
 
   it('every action closes the reservation it ends: use confirms, release releases, cancel cancels', async () => {
     const act = (couponId: string, action: Record<string, unknown>) =>
-      applyAction(db.orm.em.fork(), { actor: 'holder', couponId, ...action } as never, new Date(), {
-        reservationTtlMs: TTL,
-      });
+      applyCouponAction(
+        databasePorts(db.orm),
+        { actor: 'holder', couponId, ...action } as never,
+        new Date(),
+        {
+          reservationTtlMs: TTL,
+        },
+      );
     const states = async (couponId: string) =>
       (
         await client.query(

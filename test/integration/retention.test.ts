@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pruneOld } from '../../src/workers/prune.js';
+import { pruneOldRecords } from '../../src/app/prune-old-records.js';
+import { FenceRefused, fence } from '../../src/infra/db/fence.js';
+import { inTransaction } from '../../src/infra/db/sql.js';
+import { databasePorts } from '../../src/wiring/ports.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 
 const DAY_MS = 86_400_000;
@@ -45,7 +48,7 @@ describe('retention', () => {
       [randomUUID(), ago(400)],
     );
 
-    const result = await pruneOld(() => db.orm.em.fork(), {
+    const result = await pruneOldRecords(databasePorts(db.orm), {
       now: new Date(),
       outboxDays: 7,
       paymentEventDays: 30,
@@ -71,7 +74,7 @@ describe('retention', () => {
     try {
       await trx.raw(`select id from outbox where message_key = 'held' for update`);
       const started = Date.now();
-      const result = await pruneOld(() => db.orm.em.fork(), {
+      const result = await pruneOldRecords(databasePorts(db.orm), {
         now: new Date(),
         outboxDays: 7,
         paymentEventDays: 30,
@@ -83,5 +86,27 @@ describe('retention', () => {
     }
     expect(await count(`select count(*)::int as n from outbox where message_key = 'held'`)).toBe(1);
     expect(await count(`select count(*)::int as n from outbox where message_key = 'free'`)).toBe(0);
+  });
+
+  it('under a lock whose token is stale, deletes nothing: its first delete is rolled back', async () => {
+    await outboxRow(9, 'fenced');
+    await inTransaction(db.orm.em.fork(), (tx) => fence(tx, 'retention', 3));
+    const options = { now: new Date(), outboxDays: 7, paymentEventDays: 30 };
+    await expect(
+      pruneOldRecords(databasePorts(db.orm), {
+        ...options,
+        fence: { resource: 'retention', token: 2 },
+      }),
+    ).rejects.toBeInstanceOf(FenceRefused);
+    expect(await count(`select count(*)::int as n from outbox where message_key = 'fenced'`)).toBe(
+      1,
+    );
+    await pruneOldRecords(databasePorts(db.orm), {
+      ...options,
+      fence: { resource: 'retention', token: 3 },
+    });
+    expect(await count(`select count(*)::int as n from outbox where message_key = 'fenced'`)).toBe(
+      0,
+    );
   });
 });

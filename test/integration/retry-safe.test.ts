@@ -1,8 +1,9 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyCouponAction } from '../../src/app/apply-coupon-action.js';
 import { StatsCache } from '../../src/infra/redis/stats-cache.js';
-import { applyAction } from '../../src/workers/apply-action.js';
+import { databasePorts } from '../../src/wiring/ports.js';
 import { waitFor } from '../support/payments.js';
 import { ADMIN, createStack, policyBody, type Stack, settledJob, user } from '../support/stack.js';
 
@@ -65,8 +66,8 @@ describe('usage jobs retried after their change committed', () => {
     const id = await couponFor('retry-a');
     const cancelled = await couponFor('retry-a');
     const run = (jobId: string, action: Record<string, unknown>, couponId = id) =>
-      applyAction(
-        stack.db.orm.em.fork(),
+      applyCouponAction(
+        databasePorts(stack.db.orm),
         { actor: 'retry-a', couponId, ...action } as never,
         new Date(),
         { reservationTtlMs: 60_000, jobId },

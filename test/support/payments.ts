@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { expect } from 'vitest';
+import type { PaymentChunk } from '../../src/app/ports.js';
+import { applyPaymentEvents, type PaymentOptions } from '../../src/app/process-payments.js';
 import { recordPendingPayments } from '../../src/infra/db/payment-events.js';
-import type { PaymentChunk } from '../../src/infra/kafka/payment-event.js';
-import { applyPaymentEvents, type PaymentOptions } from '../../src/workers/apply-payment.js';
+import { databasePorts } from '../../src/wiring/ports.js';
 import type { Stack } from './stack.js';
 import { ADMIN, settledJob } from './stack.js';
 
@@ -103,5 +104,5 @@ export async function recordAndApply(
 ) {
   const pending = await recordPendingPayments(em.fork(), chunk);
   const orderIds = [...new Set(pending.map(({ orderId }) => orderId))];
-  return applyPaymentEvents(em.fork(), orderIds, now, options);
+  return applyPaymentEvents(databasePorts({ em }), orderIds, now, options);
 }

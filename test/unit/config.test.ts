@@ -9,6 +9,8 @@ describe('environment', () => {
     expect(env.KAFKA_PAYMENT_TOPIC).toBe('payment.events');
     expect(env.RATE_LIMIT_MAX).toBe(100);
     expect(env.CORS_ORIGINS).toEqual([]);
+    expect(env.EXPIRY_BATCH_SIZE).toBe(1000);
+    expect(env.LOCK_LEASE_MS).toBe(30_000);
     expect([...activeRoles(env)]).toEqual(['api', 'worker', 'bridge', 'scheduler']);
   });
 
@@ -24,6 +26,8 @@ describe('environment', () => {
     ['PORT', '3.5'],
     ['REDIS_URL', 'http://localhost'],
     ['RATE_LIMIT_WINDOW_MS', '0'],
+    ['EXPIRY_BATCH_SIZE', '0'],
+    ['LOCK_LEASE_MS', '99'],
     ['LOG_LEVEL', 'loud'],
     ['JWT_SECRET', 'short'],
     ['NODE_ENV', 'staging'],

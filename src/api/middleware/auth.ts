@@ -129,10 +129,3 @@ export function authenticate({
 export function requireAdmin(principal: Principal): void {
   if (principal.role !== 'admin') throw new ApiError('FORBIDDEN', 'This action is for admins');
 }
-
-/** A user acts only as themselves; an admin may act for anyone. */
-export function assertActsFor(principal: Principal, userId: string): void {
-  if (principal.role !== 'admin' && principal.sub !== userId) {
-    throw new ApiError('FORBIDDEN', 'This resource belongs to another user');
-  }
-}

@@ -1,12 +1,13 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
+import type { Cluster, Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { RedisClient as Redis } from '../../infra/redis/connection.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 
 export interface RateLimitOptions {
-  redis: Redis;
+  /** One Redis server or a Redis Cluster (the limiter keeps one key per caller). */
+  redis: Redis | Cluster;
   keyPrefix: string;
   /** Requests per window; 0 turns limiting off. */
   max: number;

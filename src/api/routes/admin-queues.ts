@@ -4,11 +4,11 @@ import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Queue } from 'bullmq';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
-import type { AuditEntry } from '../../infra/db/audit.js';
+import type { AuditEntry } from '../../app/ports.js';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import { basicAuth } from '../middleware/basic-auth.js';
-import { WITH_BODY } from '../middleware/body.js';
+import { WITH_BODY } from '../middleware/read-body.js';
 
 export const ADMIN_QUEUES_PATH = '/admin/queues';
 

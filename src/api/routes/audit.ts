@@ -1,13 +1,13 @@
 import { createRoute } from '@hono/zod-openapi';
-import { listAudit } from '../../infra/db/audit.js';
-import type { Orm } from '../../infra/db/orm.js';
+import { listAuditRecords } from '../../app/list-audit-records.js';
+import type { Ports } from '../../app/ports.js';
 import type { CursorCodec } from '../cursor.js';
 import { requireAdmin } from '../middleware/auth.js';
 import { auditEntrySchema } from '../schemas/audit.js';
 import { bearer, errorResponse, json, page, paginationQuery } from '../schemas/common.js';
 import { createRouter } from '../validation.js';
 
-export function auditRoutes({ orm, cursors }: { orm: Orm; cursors: CursorCodec }) {
+export function auditRoutes({ ports, cursors }: { ports: Ports; cursors: CursorCodec }) {
   const router = createRouter();
   router.openapi(
     createRoute({
@@ -32,7 +32,7 @@ export function auditRoutes({ orm, cursors }: { orm: Orm; cursors: CursorCodec }
     async (c) => {
       requireAdmin(c.get('principal'));
       const { limit, cursor } = c.req.valid('query');
-      const page = await listAudit(orm.em.fork(), {
+      const page = await listAuditRecords(ports, {
         limit,
         cursor: cursors.decode('audit', cursor),
       });

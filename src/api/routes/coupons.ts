@@ -1,17 +1,14 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { Coupon } from '../../domain/index.js';
+import type { Ports } from '../../app/ports.js';
 import {
   couponHistory,
   couponReservations,
-  findCoupon,
   listCoupons,
-} from '../../infra/db/coupon.repository.js';
-import type { Orm } from '../../infra/db/orm.js';
-import { couponView, reservationView } from '../../infra/db/rows.js';
-import type { Principal } from '../context.js';
+  ownedCoupon,
+} from '../../app/read-coupons.js';
+import { couponView, reservationView } from '../../app/views.js';
 import type { CursorCodec } from '../cursor.js';
-import { ApiError } from '../errors.js';
-import { assertActsFor } from '../middleware/auth.js';
+import { orThrow } from '../errors.js';
 import { bearer, commonErrors, json, notFound, page, uuidParam } from '../schemas/common.js';
 import {
   couponListQuery,
@@ -24,19 +21,7 @@ import { createRouter } from '../validation.js';
 
 const params = uuidParam('couponId');
 
-/** Unknown → 404, someone else's → 403: the order the contract gives. */
-export async function ownedCoupon(
-  orm: Orm,
-  principal: Principal,
-  couponId: string,
-): Promise<Coupon> {
-  const coupon = await findCoupon(orm.em.fork(), couponId);
-  if (!coupon) throw new ApiError('NOT_FOUND', 'No such coupon');
-  assertActsFor(principal, coupon.userId);
-  return coupon;
-}
-
-export function couponRoutes({ orm, cursors }: { orm: Orm; cursors: CursorCodec }) {
+export function couponRoutes({ ports, cursors }: { ports: Ports; cursors: CursorCodec }) {
   const router = createRouter();
 
   router.openapi(
@@ -51,15 +36,13 @@ export function couponRoutes({ orm, cursors }: { orm: Orm; cursors: CursorCodec 
       responses: { 200: json(page(couponSchema), 'A page of coupons'), ...commonErrors },
     }),
     async (c) => {
-      const principal = c.get('principal');
       const query = c.req.valid('query');
-      const userId = principal.role === 'admin' ? query.userId : (query.userId ?? principal.sub);
-      if (userId !== undefined) assertActsFor(principal, userId);
-      const result = await listCoupons(orm.em.fork(), {
-        ...query,
-        userId,
-        cursor: cursors.decode('coupons', query.cursor),
-      });
+      const result = orThrow(
+        await listCoupons(ports, c.get('principal'), {
+          ...query,
+          cursor: () => cursors.decode('coupons', query.cursor),
+        }),
+      );
       return c.json(
         {
           items: result.items.map(couponView),
@@ -82,10 +65,8 @@ export function couponRoutes({ orm, cursors }: { orm: Orm; cursors: CursorCodec 
       responses: { 200: json(couponSchema, 'The coupon'), ...commonErrors, ...notFound },
     }),
     async (c) => {
-      const coupon = await ownedCoupon(
-        orm,
-        c.get('principal'),
-        c.req.valid('param').couponId as string,
+      const coupon = orThrow(
+        await ownedCoupon(ports, c.get('principal'), c.req.valid('param').couponId as string),
       );
       return c.json(couponView(coupon), 200);
     },
@@ -103,16 +84,13 @@ export function couponRoutes({ orm, cursors }: { orm: Orm; cursors: CursorCodec 
       responses: { 200: json(historySchema, 'The history'), ...commonErrors, ...notFound },
     }),
     async (c) => {
-      const coupon = await ownedCoupon(
-        orm,
-        c.get('principal'),
-        c.req.valid('param').couponId as string,
-      );
       const { limit, cursor } = c.req.valid('query');
-      const page = await couponHistory(orm.em.fork(), coupon.id, {
-        limit,
-        after: cursors.decode('history', cursor),
-      });
+      const page = orThrow(
+        await couponHistory(ports, c.get('principal'), c.req.valid('param').couponId as string, {
+          limit,
+          after: () => cursors.decode('history', cursor),
+        }),
+      );
       return c.json(
         { items: page.items, nextCursor: cursors.encode('history', page.nextCursor) },
         200,
@@ -136,12 +114,13 @@ export function couponRoutes({ orm, cursors }: { orm: Orm; cursors: CursorCodec 
       },
     }),
     async (c) => {
-      const coupon = await ownedCoupon(
-        orm,
-        c.get('principal'),
-        c.req.valid('param').couponId as string,
+      const items = orThrow(
+        await couponReservations(
+          ports,
+          c.get('principal'),
+          c.req.valid('param').couponId as string,
+        ),
       );
-      const items = await couponReservations(orm.em.fork(), coupon.id);
       return c.json({ items: items.map(reservationView) }, 200);
     },
   );

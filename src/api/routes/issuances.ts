@@ -1,12 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
-import { hashTypedCode } from '../../infra/codes.js';
-import { enqueueOnce, type JobSink } from '../../infra/queue/enqueue.js';
-import { type IssueJobData, JOB_ID_PREFIX } from '../../infra/queue/jobs.js';
-import { newVerdictJobId, type VerdictRecorder } from '../../infra/queue/verdicts.js';
-import type { RedisClient as Redis } from '../../infra/redis/connection.js';
-import type { SoldOutGate } from '../../infra/redis/sold-out.js';
-import { ApiError } from '../errors.js';
-import { assertActsFor } from '../middleware/auth.js';
+import type { Ports } from '../../app/ports.js';
+import { requestIssuance } from '../../app/request-issuance.js';
+import { orThrow } from '../errors.js';
 import {
   acceptedSchema,
   bearer,
@@ -18,18 +13,7 @@ import {
 import { idempotencyKeyParameter, issuanceBody } from '../schemas/issuance.js';
 import { createRouter, idempotencyKeyOf } from '../validation.js';
 
-/** A hash no code can have: an impossible code fails in the worker like any unknown one. */
-const NO_SUCH_CODE = '0'.repeat(64);
-
-export function issuanceRoutes(deps: {
-  /** The issuance queue (see `addsCorkedPerTurn`). */
-  issuance: JobSink<IssueJobData>;
-  redis: Redis;
-  queuePrefix: string;
-  codeHashSecret: string;
-  soldOut: SoldOutGate;
-  verdicts: VerdictRecorder;
-}) {
+export function issuanceRoutes({ ports }: { ports: Ports }) {
   const router = createRouter();
   router.openapi(
     createRoute({
@@ -53,55 +37,12 @@ export function issuanceRoutes(deps: {
       },
     }),
     async (c) => {
-      const principal = c.get('principal');
       const body = c.req.valid('json');
       const idempotencyKey = idempotencyKeyOf(c);
-      let data: IssueJobData;
-      if ('policyId' in body) {
-        const userId = body.userId ?? principal.sub;
-        assertActsFor(principal, userId);
-        // A sold-out policy's answer is already known: no job, no transaction. Only without an
-        // Idempotency-Key, whose repeats must keep naming the one job a first request created.
-        if (idempotencyKey === undefined && (await deps.soldOut.soldOut(body.policyId))) {
-          const jobId = newVerdictJobId();
-          await deps.verdicts.record({
-            jobId,
-            actor: principal.sub,
-            code: 'QUOTA_EXHAUSTED',
-            message: 'The policy has no coupon left',
-            at: Date.now(),
-          });
-          return c.json({ jobId, statusUrl: `/v1/jobs/${jobId}` }, 202);
-        }
-        data = {
-          type: 'ISSUE',
-          actor: principal.sub,
-          userId,
-          policyId: body.policyId,
-        };
-      } else {
-        data = {
-          type: 'ISSUE',
-          actor: principal.sub,
-          userId: principal.sub,
-          codeHash: hashTypedCode(deps.codeHashSecret, body.code) ?? NO_SUCH_CODE,
-        };
-      }
-      const result = await enqueueOnce({
-        queue: deps.issuance,
-        redis: deps.redis,
-        keyPrefix: deps.queuePrefix,
-        idPrefix: JOB_ID_PREFIX.issuance,
-        actor: principal.sub,
-        idempotencyKey,
-        data,
-        request: body,
-        secret: deps.codeHashSecret,
-      });
-      if (!result.ok) {
-        throw new ApiError('CONFLICT', 'This Idempotency-Key was used with another body');
-      }
-      return c.json({ jobId: result.jobId, statusUrl: `/v1/jobs/${result.jobId}` }, 202);
+      const { jobId } = orThrow(
+        await requestIssuance(ports, c.get('principal'), body, idempotencyKey),
+      );
+      return c.json({ jobId, statusUrl: `/v1/jobs/${jobId}` }, 202);
     },
   );
   return router;

@@ -1,18 +1,13 @@
 import { createRoute } from '@hono/zod-openapi';
-import { policyInputProblems } from '../../domain/index.js';
-import type { Orm } from '../../infra/db/orm.js';
-import {
-  createPolicy,
-  findPolicy,
-  generateCodes,
-  listPolicies,
-  policyView,
-  setPolicyStatus,
-} from '../../infra/db/policy.repository.js';
-import { computeStatistics } from '../../infra/db/statistics.js';
-import type { StatsCache } from '../../infra/redis/stats-cache.js';
+import { changePolicyStatus } from '../../app/change-policy-status.js';
+import { couponStatistics } from '../../app/coupon-statistics.js';
+import { createPolicy } from '../../app/create-policy.js';
+import { generateCodes } from '../../app/generate-codes.js';
+import type { Ports } from '../../app/ports.js';
+import { getPolicy, listPolicies } from '../../app/read-policies.js';
+import { policyView } from '../../app/views.js';
 import type { CursorCodec } from '../cursor.js';
-import { ApiError } from '../errors.js';
+import { orThrow } from '../errors.js';
 import { requireAdmin } from '../middleware/auth.js';
 import {
   bearer,
@@ -36,22 +31,8 @@ import {
 import { auditBy, createRouter } from '../validation.js';
 
 const params = uuidParam('policyId');
-const policyNotFound = () => new ApiError('NOT_FOUND', 'No such policy');
 
-export function policyRoutes({
-  orm,
-  codeHashSecret,
-  stats,
-  statusChanged,
-  cursors,
-}: {
-  orm: Orm;
-  cursors: CursorCodec;
-  codeHashSecret: string;
-  stats: StatsCache;
-  /** Told after a status change committed (the intake's sold-out mark no longer holds). */
-  statusChanged: (policyId: string) => Promise<void>;
-}) {
+export function policyRoutes({ ports, cursors }: { ports: Ports; cursors: CursorCodec }) {
   const router = createRouter();
 
   router.openapi(
@@ -67,16 +48,7 @@ export function policyRoutes({
     }),
     async (c) => {
       requireAdmin(c.get('principal'));
-      const input = c.req.valid('json');
-      const problems = policyInputProblems(input, new Date());
-      if (problems.length > 0) {
-        throw new ApiError(
-          'VALIDATION_ERROR',
-          'The policy is not consistent',
-          problems.map((p) => ({ field: `json.${p.path}`, message: p.message })),
-        );
-      }
-      const policy = await createPolicy(orm.em.fork(), input, auditBy(c));
+      const policy = orThrow(await createPolicy(ports, c.req.valid('json'), auditBy(c)));
       return c.json(policyView(policy), 201);
     },
   );
@@ -94,7 +66,7 @@ export function policyRoutes({
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid('query');
-      const result = await listPolicies(orm.em.fork(), {
+      const result = await listPolicies(ports, {
         limit,
         cursor: cursors.decode('policies', cursor),
       });
@@ -120,8 +92,7 @@ export function policyRoutes({
       responses: { 200: json(policySchema, 'The policy'), ...commonErrors, ...notFound },
     }),
     async (c) => {
-      const policy = await findPolicy(orm.em.fork(), c.req.valid('param').policyId as string);
-      if (!policy) throw policyNotFound();
+      const policy = orThrow(await getPolicy(ports, c.req.valid('param').policyId as string));
       return c.json(policyView(policy), 200);
     },
   );
@@ -140,14 +111,13 @@ export function policyRoutes({
     async (c) => {
       requireAdmin(c.get('principal'));
       const { policyId } = c.req.valid('param');
-      const policy = await setPolicyStatus(
-        orm.em.fork(),
-        policyId as string,
-        c.req.valid('json').status,
-        auditBy(c),
+      const policy = orThrow(
+        await changePolicyStatus(
+          ports,
+          { policyId: policyId as string, status: c.req.valid('json').status },
+          auditBy(c),
+        ),
       );
-      if (!policy) throw policyNotFound();
-      await statusChanged(policy.id);
       return c.json(policyView(policy), 200);
     },
   );
@@ -170,20 +140,12 @@ export function policyRoutes({
     }),
     async (c) => {
       requireAdmin(c.get('principal'));
-      const result = await generateCodes(orm.em.fork(), {
-        policyId: c.req.valid('param').policyId as string,
-        count: c.req.valid('json').count,
-        secret: codeHashSecret,
-        audit: auditBy(c),
-      });
-      if (result.ok) return c.json({ codes: result.codes }, 201);
-      if (result.reason === 'NOT_FOUND') throw policyNotFound();
-      if (result.reason === 'NOT_CODE_POLICY') {
-        throw new ApiError('CONFLICT', 'Codes exist only for CODE policies');
-      }
-      throw new ApiError('CONFLICT', 'More codes than the policy’s quota', {
-        available: result.available,
-      });
+      const result = await generateCodes(
+        ports,
+        { policyId: c.req.valid('param').policyId as string, count: c.req.valid('json').count },
+        auditBy(c),
+      );
+      return c.json({ codes: orThrow(result) }, 201);
     },
   );
 
@@ -201,9 +163,7 @@ export function policyRoutes({
     async (c) => {
       requireAdmin(c.get('principal'));
       const policyId = c.req.valid('param').policyId as string;
-      const result = await stats.read(policyId, () => computeStatistics(orm.em.fork(), policyId));
-      if (!result) throw policyNotFound();
-      return c.json(result, 200);
+      return c.json(orThrow(await couponStatistics(ports, policyId)), 200);
     },
   );
 

@@ -194,6 +194,13 @@ const envSchema = z.object({
   RATE_LIMIT_MAX: intFrom(0, 100),
   RATE_LIMIT_WINDOW_MS: intFrom(1, 10_000),
   EXPIRY_INTERVAL_MS: intFrom(100, 60_000),
+  /** Coupons one transaction of the expiry sweep changes; the sweep repeats until none are left. */
+  EXPIRY_BATCH_SIZE: intFrom(1, 1000),
+  /**
+   * Lease of a maintenance sweep's lock (expiry, retention), renewed every third of it while the
+   * sweep runs; a stalled holder loses it after this long and another scheduler may take over.
+   */
+  LOCK_LEASE_MS: intFrom(100, 30_000),
   RESERVATION_TTL_MS: intFrom(1, 900_000),
   /** The payment service asked before a reservation times out; unset: reservations just time out. */
   PAYMENT_SERVICE_URL: optionalWhere(

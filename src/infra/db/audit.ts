@@ -1,29 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AuditEntry, AuditRecord } from '../../app/ports.js';
 import { newId } from '../ids.js';
 import { json, query } from './sql.js';
-
-/** One state-changing admin action, as the audit log keeps it. */
-export interface AuditEntry {
-  /** The admin's `sub`, or the operator's Basic user. */
-  actor: string;
-  /** What was done: `policy.create`, `policy.status`, `policy.codes`, `coupon.cancel`, `queues.write`. */
-  action: string;
-  /** What it was done to: `policy:<id>`, `coupon:<id>`, `queue:<name>`. */
-  target: string;
-  requestId: string | null;
-  /** What else tells the action apart (never a secret or a plaintext code). */
-  details?: Record<string, unknown>;
-}
-
-export interface AuditRecord {
-  id: string;
-  actor: string;
-  action: string;
-  target: string;
-  requestId: string | null;
-  at: string;
-  details: Record<string, unknown>;
-}
 
 /** Writes `entry` in `em`'s transaction when it has one, so the record commits with the change. */
 export async function writeAudit(em: EntityManager, entry: AuditEntry): Promise<void> {

@@ -1,26 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import {
-  type Coupon,
-  type CouponPolicy,
-  type CouponReservation,
-  closingState,
-  type DiscountTerms,
-  type ReservationState,
-  type TimedOutReservation,
-  type Transition,
-  transitionEvent,
-} from '../../domain/index.js';
+import type { Change, LockedCoupon, ReservationWrite } from '../../app/ports.js';
+import { closingState, transitionEvent } from '../../domain/index.js';
 import { newId } from '../ids.js';
 import { insertOutboxFrom } from './outbox.js';
-import { COUPON_COLUMNS, POLICY_COLUMNS, toCoupon, toPolicy } from './rows.js';
+import { COUPON_COLUMNS, POLICY_COLUMNS, toCoupon, toPolicy } from './row-to-domain.js';
 import { json, pgArray, query } from './sql.js';
-
-export interface LockedCoupon {
-  coupon: Coupon;
-  policy: CouponPolicy & DiscountTerms;
-  /** Orders whose latest reservation of this coupon timed out (see {@link lockOrderCoupons}). */
-  late?: TimedOutReservation[];
-}
 
 /** The coupon row locked for the rest of the transaction, with its policy's terms. */
 export async function lockCoupon(
@@ -98,26 +82,6 @@ export async function lockOrderCoupons(
       }),
     };
   });
-}
-
-/**
- * What a change does to the coupon's reservation records: `open` a new ACTIVE one (every reserve),
- * `close` the ACTIVE one in a given state, or `confirm` a TIMED_OUT one by id (a late payment).
- */
-export type ReservationWrite =
-  | { open: CouponReservation }
-  | { close: ReservationState }
-  | { confirm: string };
-
-export interface Change {
-  transition: Transition;
-  actor: string;
-  reason: string | null;
-  /**
-   * Left out: a change out of RESERVED closes the ACTIVE reservation as {@link closingState} says
-   * (released, confirmed, cancelled); other changes touch none. A reserve must say `open`.
-   */
-  reservation?: ReservationWrite;
 }
 
 function reservationColumns({ transition, reservation }: Change) {

@@ -3,6 +3,7 @@ import { ENTITIES } from './entities.js';
 import { Migration20261125Initial } from './migrations/20261125-initial.js';
 import { Migration20261125Payments } from './migrations/20261125-payments.js';
 import { Migration20261202Audit } from './migrations/20261202-audit.js';
+import { Migration20261202LockFences } from './migrations/20261202-lock-fences.js';
 import { Migration20261202Reservations } from './migrations/20261202-reservations.js';
 import { pgSsl } from './ssl.js';
 
@@ -12,6 +13,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261125Payments', class: Migration20261125Payments },
   { name: 'Migration20261202Reservations', class: Migration20261202Reservations },
   { name: 'Migration20261202Audit', class: Migration20261202Audit },
+  { name: 'Migration20261202LockFences', class: Migration20261202LockFences },
 ];
 
 export interface OrmOptions {

@@ -1,11 +1,18 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { type PaymentChunk, paymentEventRow } from '../kafka/payment-event.js';
+import type { PaymentChunk, PaymentEvent, PendingPayment } from '../../app/ports.js';
 import { json, pgArray, query } from './sql.js';
 
-/** An event recorded and not yet applied. */
-export interface PendingPayment {
-  eventId: string;
-  orderId: string;
+/** An event as a row of `payment_events` (for `jsonb_to_recordset`), with its Kafka offset. */
+function paymentEventRow(event: PaymentEvent, offset: string) {
+  return {
+    event_id: event.eventId,
+    order_id: event.orderId,
+    event_type: event.type,
+    user_id: event.userId,
+    amount: event.amount,
+    occurred_at: event.occurredAt,
+    kafka_offset: offset,
+  };
 }
 
 /**

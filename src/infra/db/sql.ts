@@ -48,19 +48,3 @@ export function inTransaction<T>(em: EntityManager, work: (tx: EntityManager) =>
     return work(tx);
   });
 }
-
-/** The SQLSTATE of a PostgreSQL error (kept by MikroORM's converted exceptions), when it is one. */
-export function sqlState(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null | undefined)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-}
-
-/**
- * Class 22 (data exception: a NUL in text, a value out of range) or 23 (integrity constraint
- * violation): caused by the rows a statement writes, not by the connection or the server.
- */
-export const isDataOrConstraintError = (error: unknown): boolean =>
-  /^2[23]/.test(sqlState(error) ?? '');
-
-/** Class 22: the same rows fail the same way however often they are written again. */
-export const isDataError = (error: unknown): boolean => sqlState(error)?.startsWith('22') ?? false;

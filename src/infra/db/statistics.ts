@@ -1,18 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { PolicyStatistics } from '../../app/ports.js';
 import { query } from './sql.js';
-
-export interface PolicyStatistics {
-  policyId: string;
-  totalQuantity: number;
-  issuedCount: number;
-  reservedCount: number;
-  usedCount: number;
-  expiredCount: number;
-  cancelledCount: number;
-  remainingQuantity: number;
-  usageRate: number;
-  totalDiscountAmount: number;
-}
 
 /** One aggregate query over the policy's coupons (index `coupons_policy_status`). */
 export async function computeStatistics(

@@ -19,10 +19,16 @@ export interface OutboxRelayOptions {
   idleMs?: number;
   /** Ceiling of the exponential backoff after a failed round. @defaultValue 5000 */
   maxBackoffMs?: number;
+  /** How long `close()` keeps publishing what is left. @defaultValue 2000 */
+  finalFlushMs?: number;
 }
 
 export interface OutboxRelay {
-  /** Stops after the round in progress (its rows are either published or left for later). */
+  /**
+   * Stops after the round in progress, then publishes what is left while Kafka answers (the
+   * events of the jobs the workers finished while stopping), for at most `finalFlushMs`; rows it
+   * cannot publish are left for the next start.
+   */
   close(): Promise<void>;
   /** Rows not yet published. */
   backlog(): Promise<number>;
@@ -84,6 +90,7 @@ export function startOutboxRelay({
   batchSize = 500,
   idleMs = 100,
   maxBackoffMs = 5000,
+  finalFlushMs = 2000,
 }: OutboxRelayOptions): OutboxRelay {
   const log = logger.child({ component: 'outbox-relay', topic });
   let producer = newProducer(kafka);
@@ -168,12 +175,29 @@ export function startOutboxRelay({
 
   const running = loop();
 
+  /** The last rounds, on close: only over a working connection, never waiting for Kafka. */
+  async function flushRest(): Promise<void> {
+    const deadline = Date.now() + finalFlushMs;
+    while (connected && Date.now() < deadline) {
+      try {
+        if ((await round()) < batchSize) return;
+      } catch (error) {
+        log.warn(
+          { err: error },
+          'outbox relay could not publish the rest; left for the next start',
+        );
+        return;
+      }
+    }
+  }
+
   return {
     circuitOpen: () => breaker.state === CircuitState.Open,
     async close() {
       stopping = true;
       wake();
       await running;
+      await flushRest();
       await producer.disconnect();
     },
     backlog: () => outboxBacklog(orm.em.fork()),

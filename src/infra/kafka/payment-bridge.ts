@@ -1,4 +1,3 @@
-import type { Queue } from 'bullmq';
 import {
   type EachBatchPayload,
   type IHeaders,
@@ -7,23 +6,25 @@ import {
   Partitioners,
 } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { Orm } from '../db/orm.js';
-import { recordPendingPayments } from '../db/payment-events.js';
+import { isolateFailures } from '../../app/isolate.js';
+import type { PaymentChunk } from '../../app/ports.js';
 import { causeOf, isOutage, OutageError } from '../failures.js';
-import { paymentChunkJobId, type UsageJobData } from '../queue/jobs.js';
 import { consumerLag, ensureTopics } from './client.js';
 import {
   type PaymentEvent,
   type PaymentMessageError,
   parsePaymentMessage,
 } from './payment-event.js';
-import { applySplitting } from './split-on-failure.js';
 
 export interface PaymentBridgeOptions {
   kafka: Kafka;
-  orm: Orm;
-  /** The usage queue: each chunk's recorded events become a PAYMENT job, which a worker applies. */
-  usageQueue: Queue<UsageJobData>;
+  /**
+   * Makes a chunk's accepted events durable (the use case `recordPaymentEvents`: pending rows in
+   * PostgreSQL and a PAYMENT job, which a worker applies); throws when it cannot.
+   */
+  record: (chunk: PaymentChunk) => Promise<void>;
+  /** Whether PostgreSQL and Redis answer now: a failure while they do not is an outage. */
+  dependenciesAnswer: () => Promise<boolean>;
   /** The payment topic; refused messages go to `<topic>.dlq`. */
   topic: string;
   /** @defaultValue 'coupon-payment-bridge' */
@@ -86,7 +87,7 @@ interface Accepted {
  * offset order; the usage workers apply the events.
  */
 export async function startPaymentBridge(options: PaymentBridgeOptions): Promise<PaymentBridge> {
-  const { kafka, orm, usageQueue, topic, logger } = options;
+  const { kafka, topic, logger } = options;
   const { effectTimeoutMs = 5000, maxAttempts = 3 } = options;
   const groupId = options.groupId ?? 'coupon-payment-bridge';
   const dlqTopic = `${topic}.dlq`;
@@ -130,33 +131,17 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
     }
   }
 
-  /**
-   * Records the events as pending (one statement, once per `eventId`) and enqueues the ones still
-   * pending as one PAYMENT job (its id derived from the events, so a redelivery adds no second
-   * job). Both are durable when this resolves.
-   */
-  async function record(events: Accepted[], partition: number): Promise<void> {
-    const pending = await recordPendingPayments(orm.em.fork(), {
+  const record = (events: Accepted[], partition: number) =>
+    options.record({
       topic,
       partition,
       events: events.map(({ event, offset }) => ({ event, offset })),
     });
-    if (pending.length === 0) return;
-    await usageQueue.add(
-      'job',
-      { type: 'PAYMENT', actor: 'system:payment', events: pending },
-      { jobId: paymentChunkJobId(pending.map(({ eventId }) => eventId)) },
-    );
-  }
 
-  /** Whether PostgreSQL and Redis answer now: a failure while they do not is an outage. */
+  /** Whether the stores answer within 2 s. */
   async function dependenciesAnswer(): Promise<boolean> {
     try {
-      await withTimeout(
-        Promise.all([orm.em.getConnection().execute('select 1'), usageQueue.count()]),
-        2000,
-      );
-      return true;
+      return await withTimeout(options.dependenciesAnswer(), 2000);
     } catch {
       return false;
     }
@@ -172,13 +157,19 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
     partition: number,
     heartbeat: () => Promise<void>,
   ) {
-    const givenUp = await applySplitting(accepted, {
-      maxAttempts,
-      effect: async (range) => {
+    const settled = await isolateFailures(accepted, {
+      run: async (range) => {
         await withTimeout(record(range, partition), effectTimeoutMs);
         await heartbeat();
+        return range;
       },
-      isOutage: async (error) => isOutage(error) || !(await dependenciesAnswer()),
+      itemCaused: async (error) => !isOutage(error) && (await dependenciesAnswer()),
+      // An event failing alone is tried again after a backoff, up to `maxAttempts` in all.
+      again: async (item, failures) => {
+        if (failures >= maxAttempts) return undefined;
+        await backoff(failures);
+        return item;
+      },
       onFailure: (range, error, attempt) => {
         const [first] = range;
         const where =
@@ -200,10 +191,13 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
         void heartbeat().catch(() => undefined);
       },
     });
+    const givenUp = settled.flatMap((result, i) =>
+      result.ok ? [] : [{ message: (accepted[i] as Accepted).message, error: result.error }],
+    );
     await withTimeout(
       sendToDlq(
-        givenUp.map(({ item, error }) => ({
-          message: item.message,
+        givenUp.map(({ message, error }) => ({
+          message,
           code: 'PROCESSING_FAILED',
           reason: causeOf(error),
         })),
@@ -291,6 +285,10 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
     lag: () => consumerLag(admin, groupId, topic),
   };
 }
+
+/** The wait before an event that failed alone is tried again: 100 ms, then doubling. */
+const backoff = (failures: number) =>
+  new Promise((resolve) => setTimeout(resolve, 100 * 2 ** (failures - 1)));
 
 async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -97,23 +97,3 @@ export function parsePaymentMessage({
   );
   return { ok: false, code: 'SCHEMA_VIOLATION', message: shorten(issues.join('; ')) };
 }
-
-/** Accepted events of one partition of `topic`, in offset order, as the bridge hands them on. */
-export interface PaymentChunk {
-  topic: string;
-  partition: number;
-  events: { event: PaymentEvent; offset: string }[];
-}
-
-/** An event as a row of `payment_events` (for `jsonb_to_recordset`), with its Kafka offset. */
-export function paymentEventRow(event: PaymentEvent, offset: string) {
-  return {
-    event_id: event.eventId,
-    order_id: event.orderId,
-    event_type: event.type,
-    user_id: event.userId,
-    amount: event.amount,
-    occurred_at: event.occurredAt,
-    kafka_offset: offset,
-  };
-}

@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { RedisClient } from '../redis/connection.js';
-import { corkForTurn } from '../redis/cork.js';
+import { gatherSocketWrites } from '../redis/gather-socket-writes.js';
 import { JOB_LIFETIME_S } from './queues.js';
 
 /**
@@ -39,7 +39,7 @@ export function requestFingerprint(secret: string, request: unknown): string {
   return `${HMAC_PREFIX}${createHmac('sha256', secret).update(FINGERPRINT_CONTEXT).update(canonicalJson(request)).digest('hex')}`;
 }
 
-/** What {@link enqueueOnce} needs of a queue: a BullMQ `Queue`, or {@link addsCorkedPerTurn} of one. */
+/** What {@link enqueueOnce} needs of a queue: a BullMQ `Queue`, or {@link addsWithGatheredWrites} of one. */
 export interface JobSink<D> {
   readonly name: string;
   add(name: string, data: D, opts: { jobId: string }): Promise<unknown>;
@@ -47,15 +47,15 @@ export interface JobSink<D> {
 
 /**
  * The queue's own adds, with its Redis connection corked for the rest of the event-loop turn
- * ({@link corkForTurn}): an API process under load starts many adds per turn, and their commands
+ * ({@link gatherSocketWrites}): an API process under load starts many adds per turn, and their commands
  * then leave in one write. Each add is answered on its own, as Redis answers it. `connection` is the
  * client the queue was created with.
  */
-export function addsCorkedPerTurn<D>(queue: Queue<D>, connection: RedisClient): JobSink<D> {
+export function addsWithGatheredWrites<D>(queue: Queue<D>, connection: RedisClient): JobSink<D> {
   return {
     name: queue.name,
     add(name, data, opts) {
-      corkForTurn(connection);
+      gatherSocketWrites(connection);
       return queue.add(name as never, data as never, opts);
     },
   };

@@ -7,8 +7,6 @@ export const QUEUE_NAMES = {
   usage: 'usage',
   maintenance: 'maintenance',
 } as const;
-export type QueueName = keyof typeof QUEUE_NAMES;
-
 export type QueueSettings = Pick<Env, 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'>;
 
 /** How long a completed job stays readable through `GET /v1/jobs/:id`. */

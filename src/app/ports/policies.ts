@@ -1,0 +1,88 @@
+import type { CouponPolicy, PolicyStatus } from '../../domain/index.js';
+import type { Page } from './basics.js';
+
+/** Policies, their audit log and their statistics. */
+
+/** Who did a state-changing admin action, for the audit log. */
+export interface AuditBy {
+  /** The admin's `sub`, or the operator's Basic user. */
+  actor: string;
+  requestId: string | null;
+}
+
+/** One state-changing admin action, as the audit log keeps it. */
+export interface AuditEntry extends AuditBy {
+  /** `policy.create`, `policy.status`, `policy.codes`, `coupon.cancel`, `queues.write`. */
+  action: string;
+  /** `policy:<id>`, `coupon:<id>`, `queue:<name>`. */
+  target: string;
+  /** What else tells the action apart (never a secret or a plaintext code). */
+  details?: Record<string, unknown>;
+}
+
+export interface AuditRecord {
+  id: string;
+  actor: string;
+  action: string;
+  target: string;
+  requestId: string | null;
+  at: string;
+  details: Record<string, unknown>;
+}
+
+export interface AuditLog {
+  /** Writes the entry on its own (outside any change's transaction). */
+  write(entry: AuditEntry): Promise<void>;
+  /** Newest first; `cursor` is the id of the last record of the previous page. */
+  list(page: { limit: number; cursor?: string }): Promise<Page<AuditRecord>>;
+}
+
+/** A policy with the count of codes generated for it. */
+export type StoredPolicy = CouponPolicy & { codesGenerated: number };
+
+export interface PolicyTx {
+  insert(policy: StoredPolicy): Promise<void>;
+  /** The policy, locked for the rest of the transaction. */
+  lock(id: string): Promise<StoredPolicy | null>;
+  setStatus(id: string, status: PolicyStatus, now: Date): Promise<void>;
+  /**
+   * Stores `count` new codes' keyed hashes for the policy and counts them as generated; returns
+   * their plaintext (which exists nowhere else).
+   */
+  addCodes(policyId: string, count: number): Promise<string[]>;
+  audit(entry: AuditEntry): Promise<void>;
+}
+
+export interface PolicyStore {
+  transaction<T>(work: (tx: PolicyTx) => Promise<T>): Promise<T>;
+  find(id: string): Promise<StoredPolicy | null>;
+  /** Newest first; `cursor` is the id of the last policy of the previous page. */
+  list(page: { limit: number; cursor?: string }): Promise<Page<StoredPolicy>>;
+}
+
+/** Counts of a policy's coupons by status, as `GET /v1/policies/:id/statistics` shows them. */
+export interface PolicyStatistics {
+  policyId: string;
+  totalQuantity: number;
+  issuedCount: number;
+  reservedCount: number;
+  usedCount: number;
+  expiredCount: number;
+  cancelledCount: number;
+  remainingQuantity: number;
+  usageRate: number;
+  totalDiscountAmount: number;
+}
+
+/** The statistics: computed from PostgreSQL, kept in a cache that every committed change outdates. */
+export interface Statistics {
+  /** One aggregate query over the policy's coupons; null for an unknown policy. */
+  compute(policyId: string): Promise<PolicyStatistics | null>;
+  /** The cached value while current, else `compute()`'s, cached. */
+  cached(
+    policyId: string,
+    compute: () => Promise<PolicyStatistics | null>,
+  ): Promise<PolicyStatistics | null>;
+  /** Outdates the cached values of these policies; called after every commit that changes coupons. */
+  changed(policyIds: Iterable<string>): Promise<void>;
+}

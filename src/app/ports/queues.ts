@@ -1,0 +1,76 @@
+import type { BusinessCode, ErrorCode } from '../../domain/index.js';
+
+/** The job queues and the intake gate in front of them. */
+
+/** An issuance job's request, as the queue carries it. */
+export interface IssueJobData {
+  type: 'ISSUE';
+  /** Who asked (the JWT `sub`); the only one besides admins who may read the job. */
+  actor: string;
+  /** Who receives the coupon. */
+  userId: string;
+  policyId?: string | undefined;
+  /** HMAC of the normalised code; the plaintext code never reaches the queue. */
+  codeHash?: string | undefined;
+}
+
+/** A client's action on a coupon, as the usage queue carries it. */
+export type CouponAction =
+  | { type: 'RESERVE'; actor: string; couponId: string; orderId: string; orderAmount: number }
+  | { type: 'USE'; actor: string; couponId: string; orderId: string; orderAmount: number }
+  | { type: 'RELEASE'; actor: string; couponId: string; orderId: string }
+  | { type: 'CANCEL'; actor: string; couponId: string; reason: string };
+
+/** A payment event recorded and not yet applied, as a PAYMENT job names it. */
+export interface PendingPayment {
+  eventId: string;
+  orderId: string;
+}
+
+/** What `GET /v1/jobs/:id` shows of a job. */
+export interface JobStatus {
+  jobId: string;
+  type: 'ISSUE' | 'RESERVE' | 'USE' | 'RELEASE' | 'CANCEL' | 'PAYMENT';
+  state: 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
+  result?: unknown;
+  error?: { code: ErrorCode; message: string };
+  createdAt: string;
+  finishedAt: string | null;
+  /** Who created it, for the ownership check. */
+  actor: string;
+}
+
+export type Enqueued = { ok: true; jobId: string } | { ok: false; reason: 'KEY_REUSED' };
+
+/** An add to a queue, once per Idempotency-Key (a repeat with another body is refused). */
+export interface EnqueueOnce<D> {
+  actor: string;
+  idempotencyKey?: string | undefined;
+  data: D;
+  /** What identifies the request (its body); fingerprinted only with an Idempotency-Key. */
+  request: unknown;
+}
+
+/** The job queues: issuance and usage (actions and payment events). */
+export interface JobQueue {
+  enqueueIssue(job: EnqueueOnce<IssueJobData>): Promise<Enqueued>;
+  enqueueAction(job: EnqueueOnce<CouponAction>): Promise<Enqueued>;
+  /** One PAYMENT job for these events, its id derived from them (the same events: one job). */
+  enqueuePayments(events: PendingPayment[]): Promise<void>;
+  /** A job's state and outcome (also one decided at intake); null when unknown. */
+  read(jobId: string): Promise<JobStatus | null>;
+}
+
+/**
+ * The intake gate in Redis: policies known to be sold out are answered at intake, without a job.
+ * Any doubt answers "not sold out": the request then takes the ordinary path.
+ */
+export interface IntakeGate {
+  soldOut(policyId: string): Promise<boolean>;
+  /** Records a request decided at intake; it reads like a failed job. Returns its job id. */
+  refuse(refusal: { actor: string; code: BusinessCode; message: string }): Promise<string>;
+  /** Marks policies sold out, after the commit that saw them so. */
+  markSoldOut(policies: { id: string; validUntil: Date }[]): Promise<void>;
+  /** Forgets a policy's mark (its status changed). */
+  reopen(policyId: string): Promise<void>;
+}

@@ -1,0 +1,245 @@
+import {
+  type Coupon,
+  completeLatePayment,
+  decidePayment,
+  type PaymentDecision,
+  type TimedOutReservation,
+} from '../domain/index.js';
+import { afterCommit } from './after-commit.js';
+import { isolateFailures, type Settled } from './isolate.js';
+import type {
+  Change,
+  Clock,
+  CouponStore,
+  FailureKinds,
+  LockedCoupon,
+  PendingPayment,
+  PendingPaymentEvent,
+  Statistics,
+  Warn,
+} from './ports.js';
+
+const ACTOR = 'system:payment';
+
+export interface PaymentResult {
+  /** The events of the order this call applied, in offset order, with what each did. */
+  applied: { eventId: string; type: string; outcome: string; couponIds: string[] }[];
+  /** Policies whose coupons changed (for the statistics cache). */
+  policyIds: string[];
+  /**
+   * Every coupon the call changed, as its transaction left it, by id: one map shared by the
+   * results of all the call's orders (a coupon can change for two orders in one call).
+   */
+  coupons: Map<string, Coupon>;
+}
+
+/** Every pending event's decision, in order: the changes to write (by round) and each event's outcome. */
+function decideAll(
+  pending: PendingPaymentEvent[],
+  coupons: LockedCoupon[],
+  orderIds: string[],
+  now: Date,
+) {
+  const changed = new Map<string, Coupon>();
+  const results = new Map(
+    orderIds.map((id): [string, PaymentResult] => [
+      id,
+      { applied: [], policyIds: [], coupons: changed },
+    ]),
+  );
+  const taken: { eventId: string; orderId: string }[] = [];
+  // The order each coupon was locked for: a restore clears `orderId`, later events still apply.
+  const ofOrder = new Map<string, LockedCoupon[]>();
+  // The coupon of each order's timed-out reservation, for a payment completing late.
+  const lateOf = new Map<string, { locked: LockedCoupon; reservation: TimedOutReservation }>();
+  for (const locked of coupons) {
+    if (locked.coupon.status === 'RESERVED' || locked.coupon.status === 'USED') {
+      const orderId = locked.coupon.orderId ?? '';
+      const mine = ofOrder.get(orderId);
+      if (mine) mine.push(locked);
+      else ofOrder.set(orderId, [locked]);
+    }
+    for (const reservation of locked.late ?? []) {
+      lateOf.set(reservation.orderId, { locked, reservation });
+    }
+  }
+  // A coupon may change twice in one call (COMPLETED then CANCELLED): its n-th change goes in the
+  // n-th round, so each conditional update sees the status the previous one left.
+  const rounds: Change[][] = [];
+  const changesOf = new Map<string, number>();
+  const outcomes: { id: string; outcome: string }[] = [];
+  for (const event of pending) {
+    let result = results.get(event.orderId);
+    if (!result) {
+      result = { applied: [], policyIds: [], coupons: changed };
+      results.set(event.orderId, result);
+    }
+    const late = lateOf.get(event.orderId);
+    const mine = ofOrder.get(event.orderId) ?? [];
+    const lateUse = late && mine.length === 0 && event.type === 'PAYMENT_COMPLETED' ? late : null;
+    const candidates: [LockedCoupon, (locked: LockedCoupon) => PaymentDecision][] = lateUse
+      ? [[lateUse.locked, (l) => completeLatePayment(event, l.coupon, lateUse.reservation, now)]]
+      : mine.map((locked) => [locked, (l) => decidePayment(event, l.coupon, l.policy, now)]);
+    const touched: string[] = [];
+    let outcome = candidates.length === 0 ? 'NO_COUPON' : 'NO_CHANGE';
+    for (const [locked, decisionFor] of candidates) {
+      const decision = decisionFor(locked);
+      if (!decision) continue;
+      if (decision.kind === 'skip') {
+        if (touched.length === 0) outcome = decision.outcome;
+        continue;
+      }
+      const n = changesOf.get(locked.coupon.id) ?? 0;
+      changesOf.set(locked.coupon.id, n + 1);
+      rounds[n] ??= [];
+      rounds[n].push({
+        transition: decision.transition,
+        actor: ACTOR,
+        reason: `${event.type} ${event.eventId}`,
+        ...(lateUse && { reservation: { confirm: lateUse.reservation.id } }),
+      });
+      locked.coupon = decision.transition.coupon;
+      // A late use puts the coupon on the order: its later events (a cancellation) find it.
+      if (lateUse) ofOrder.set(event.orderId, [locked]);
+      touched.push(locked.coupon.id);
+      result.policyIds.push(locked.coupon.policyId);
+      changed.set(locked.coupon.id, locked.coupon);
+      changed.set(locked.coupon.id, locked.coupon);
+      outcome = decision.transition.event;
+    }
+    if (outcome === 'COUPON_TAKEN') taken.push({ eventId: event.eventId, orderId: event.orderId });
+    result.applied.push({ eventId: event.eventId, type: event.type, outcome, couponIds: touched });
+    outcomes.push({ id: event.eventId, outcome });
+  }
+  return { results, rounds, outcomes, taken };
+}
+
+/**
+ * Applies every pending payment event of these orders, each order's oldest offset first, in one
+ * transaction (a PAYMENT job's chunk of up to 2,000 events commits together).
+ *
+ * Whichever worker gets an order's job first applies all events recorded so far; the bridge records
+ * an event before it reads the next one of the same partition, so when event N's job runs, events
+ * before N are already recorded and are applied first. Jobs arriving later find nothing pending.
+ * So the order holds with any number of worker processes, and an event is applied exactly once.
+ */
+export async function applyPaymentEvents(
+  ports: { coupons: CouponStore },
+  orderIds: string[],
+  now: Date,
+  options: PaymentOptions = {},
+): Promise<Map<string, PaymentResult>> {
+  const { results, taken } = await ports.coupons.transaction(async (tx) => {
+    const pending = await tx.lockPendingPayments(orderIds);
+    const coupons =
+      pending.length === 0
+        ? []
+        : await tx.lockOrderCoupons([...new Set(pending.map((e) => e.orderId))]);
+    const { results, rounds, outcomes, taken } = decideAll(pending, coupons, orderIds, now);
+    for (const round of rounds) await tx.saveChanges(round, now);
+    await tx.markPaymentsApplied(outcomes, orderIds, now);
+    return { results, taken };
+  });
+  reportTaken(options, taken);
+  return results;
+}
+
+export interface PaymentOptions {
+  /** Told (warn) of each late payment whose coupon another order took meanwhile. */
+  logger?: Warn;
+}
+
+/** Late payments that found their coupon taken: the order got a discount no coupon backs now. */
+function reportTaken(
+  { logger }: PaymentOptions,
+  taken: { eventId: string; orderId: string }[],
+): void {
+  for (const { eventId, orderId } of taken) {
+    logger?.warn(
+      { eventId, orderId, outcome: 'COUPON_TAKEN' },
+      'late payment: the timed-out reservation’s coupon was taken by another order meanwhile; to reconcile',
+    );
+  }
+}
+
+/** One event of a completed PAYMENT job, as `GET /v1/jobs/:jobId` shows it. */
+export interface PaymentView<C> {
+  eventId: string;
+  orderId: string;
+  outcome: string;
+  /** The coupon this event changed, as it stands after the job; null when it changed none. */
+  coupon: C | null;
+}
+
+/**
+ * What each event of a job did. An event applied by this job's transaction names its outcome and
+ * coupon; one applied before (by another job of its order, or by an earlier attempt of this one
+ * whose acknowledgement was lost) keeps the outcome recorded then, without a coupon.
+ */
+export async function paymentViews<C>(
+  ports: { coupons: CouponStore },
+  events: PendingPayment[],
+  results: PaymentResult[],
+  view: (coupon: Coupon) => C,
+): Promise<PaymentView<C>[]> {
+  const applied = new Map(
+    results.flatMap(({ applied }) => applied.map((event) => [event.eventId, event] as const)),
+  );
+  const earlier = events.filter(({ eventId }) => !applied.has(eventId)).map((e) => e.eventId);
+  const recorded =
+    earlier.length > 0 ? await ports.coupons.paymentOutcomes(earlier) : new Map<string, string>();
+  // As the transactions left them. The results of one transaction share one map: each map once.
+  const coupons = new Map<string, Coupon>();
+  for (const changed of new Set(results.map((result) => result.coupons))) {
+    for (const [id, coupon] of changed) coupons.set(id, coupon);
+  }
+  return events.map(({ eventId, orderId }) => {
+    const mine = applied.get(eventId);
+    const outcome = mine?.outcome ?? recorded.get(eventId);
+    // The job is enqueued after its events are committed, and applying takes every pending event
+    // of their orders: an event still pending here is a fault, and the job is retried.
+    if (!outcome) throw new Error(`payment event ${eventId} is still pending after its job`);
+    const couponId = mine?.couponIds.at(-1);
+    const coupon = couponId ? coupons.get(couponId) : undefined;
+    return { eventId, orderId, outcome, coupon: coupon ? view(coupon) : null };
+  });
+}
+
+/**
+ * Applies the pending payment events of a PAYMENT job's orders in one transaction
+ * ({@link applyPaymentEvents}). When the group fails because of one order's data, its
+ * halves run apart (`isolateFailures`) until that order fails alone and the others commit, as
+ * issuance does; an outage fails the group. Afterwards the statistics of the policies whose
+ * coupons changed are outdated (best effort). One settled result per order, in order.
+ */
+export async function processPayments(
+  ports: {
+    coupons: CouponStore;
+    clock: Clock;
+    statistics: Pick<Statistics, 'changed'>;
+    failures: FailureKinds;
+    log: Warn;
+  },
+  orderIds: string[],
+): Promise<Settled<PaymentResult>[]> {
+  const now = ports.clock.now();
+  const settled = await isolateFailures(orderIds, {
+    run: async (part) => {
+      const results = await applyPaymentEvents(ports, part, now, { logger: ports.log });
+      return part.map((id) => results.get(id) as PaymentResult);
+    },
+    itemCaused: ports.failures.isItemCaused,
+  });
+  settled.forEach((result, i) => {
+    if (!result.ok) {
+      ports.log.warn(
+        { orderId: orderIds[i], cause: ports.failures.describe(result.error) },
+        'payment order failed alone; its group committed without it',
+      );
+    }
+  });
+  await afterCommit(ports.log, 'statistics', () =>
+    ports.statistics.changed(settled.flatMap((r) => (r.ok ? r.value.policyIds : []))),
+  );
+  return settled;
+}

@@ -1,0 +1,51 @@
+import type { CodeHasher, IntakeGate, IssueJobData, JobQueue } from './ports.js';
+import type { Principal } from './principal.js';
+import { actsFor } from './principal.js';
+import { accepted, keyReused, notYours, type Result } from './refusal.js';
+
+/** A hash no code can have: an impossible code fails in the worker like any unknown one. */
+const NO_SUCH_CODE = '0'.repeat(64);
+
+export type IssuanceInput = { policyId: string; userId?: string | undefined } | { code: string };
+
+/**
+ * Accepts a request for a coupon as a job, without reading the database: an unknown policy or code
+ * fails the job, not the request. A DIRECT policy known to be sold out is answered at intake
+ * (a job that reads failed with QUOTA_EXHAUSTED, and no transaction) — only without an
+ * Idempotency-Key, whose repeats must keep naming the one job a first request created.
+ */
+export async function requestIssuance(
+  ports: { jobs: JobQueue; intake: IntakeGate; hashCode: CodeHasher },
+  principal: Principal,
+  input: IssuanceInput,
+  idempotencyKey: string | undefined,
+): Promise<Result<{ jobId: string }>> {
+  let data: IssueJobData;
+  if ('policyId' in input) {
+    const userId = input.userId ?? principal.sub;
+    if (!actsFor(principal, userId)) return notYours();
+    if (idempotencyKey === undefined && (await ports.intake.soldOut(input.policyId))) {
+      const jobId = await ports.intake.refuse({
+        actor: principal.sub,
+        code: 'QUOTA_EXHAUSTED',
+        message: 'The policy has no coupon left',
+      });
+      return accepted({ jobId });
+    }
+    data = { type: 'ISSUE', actor: principal.sub, userId, policyId: input.policyId };
+  } else {
+    data = {
+      type: 'ISSUE',
+      actor: principal.sub,
+      userId: principal.sub,
+      codeHash: ports.hashCode(input.code) ?? NO_SUCH_CODE,
+    };
+  }
+  const result = await ports.jobs.enqueueIssue({
+    actor: principal.sub,
+    idempotencyKey,
+    data,
+    request: input,
+  });
+  return result.ok ? accepted({ jobId: result.jobId }) : keyReused();
+}

@@ -1,0 +1,85 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { PolicyStore, PolicyTx } from '../../app/ports.js';
+import { newId } from '../ids.js';
+import { writeAudit } from './audit.js';
+import { PolicyEntity } from './entities.js';
+import { POLICY_COLUMNS, toPolicy } from './row-to-domain.js';
+import { inTransaction, json, query } from './sql.js';
+
+/** Policies in PostgreSQL, through MikroORM's entity (`coupon_policies`) and raw statements. */
+export function policyStore(
+  fork: () => EntityManager,
+  /** Makes a code and its keyed hash; without it, the store makes no codes. */
+  codes: { newCode(): string; hash(code: string): string } | undefined,
+): PolicyStore {
+  return {
+    transaction: (work) => inTransaction(fork(), (tx) => work(policyTx(tx, codes))),
+    find: (id) => fork().findOne(PolicyEntity, { id }),
+    /** Newest first; ids are UUIDv7, so id order is creation order. */
+    async list({ limit, cursor }) {
+      const rows = await fork().find(PolicyEntity, cursor ? { id: { $lt: cursor } } : {}, {
+        orderBy: { id: 'desc' },
+        limit: limit + 1,
+      });
+      const items = rows.slice(0, limit);
+      return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
+    },
+  };
+}
+
+function policyTx(
+  tx: EntityManager,
+  codes: { newCode(): string; hash(code: string): string } | undefined,
+): PolicyTx {
+  return {
+    async insert(policy) {
+      tx.persist(tx.create(PolicyEntity, { ...policy, updatedAt: policy.createdAt }));
+      await tx.flush();
+    },
+    async lock(id) {
+      const [row] = await query<Record<string, unknown>>(
+        tx,
+        `select ${POLICY_COLUMNS} from coupon_policies p where p.id = ? for update`,
+        [id],
+      );
+      return row ? toPolicy(row as never) : null;
+    },
+    async setStatus(id, status, now) {
+      await query(tx, 'update coupon_policies set status = ?, updated_at = ? where id = ?', [
+        status,
+        now,
+        id,
+      ]);
+    },
+    async addCodes(policyId, count) {
+      if (!codes) throw new Error('making codes needs CODE_HASH_SECRET');
+      const made: string[] = [];
+      while (made.length < count) {
+        const byHash = new Map(
+          Array.from({ length: count - made.length }, () => {
+            const code = codes.newCode();
+            return [codes.hash(code), code] as const;
+          }),
+        );
+        // A collision among 31^12 codes is astronomically rare; when it happens the loop draws again.
+        const inserted = await query<{ hash: string }>(
+          tx,
+          `insert into coupon_codes (id, policy_id, code_hash)
+           select x.id, ?, decode(x.hash, 'hex')
+             from jsonb_to_recordset(?::jsonb) as x(id uuid, hash text)
+           on conflict (code_hash) do nothing
+           returning encode(code_hash, 'hex') as hash`,
+          [policyId, json([...byHash.keys()].map((hash) => ({ id: newId(), hash })))],
+        );
+        for (const { hash } of inserted) made.push(byHash.get(hash) as string);
+      }
+      await query(
+        tx,
+        'update coupon_policies set codes_generated = codes_generated + ? where id = ?',
+        [count, policyId],
+      );
+      return made;
+    },
+    audit: (entry) => writeAudit(tx, entry),
+  };
+}

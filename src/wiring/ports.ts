@@ -1,0 +1,105 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import type { Ports } from '../app/ports.js';
+import { hashCode, hashTypedCode, newCode } from '../infra/codes.js';
+import type { Env } from '../infra/config/env.js';
+import { listAudit, writeAudit } from '../infra/db/audit.js';
+import {
+  couponHistory,
+  couponReservations,
+  findCoupon,
+  listCoupons,
+} from '../infra/db/coupon.reader.js';
+import { couponStore } from '../infra/db/coupon.store.js';
+import { issuanceStore } from '../infra/db/issuance.store.js';
+import type { Orm } from '../infra/db/orm.js';
+import { recordPendingPayments } from '../infra/db/payment-events.js';
+import { policyStore } from '../infra/db/policy.store.js';
+import { retentionStore } from '../infra/db/retention.store.js';
+import { computeStatistics } from '../infra/db/statistics.js';
+import { failureKinds } from '../infra/failures.js';
+import { newId } from '../infra/ids.js';
+import { bullJobQueue } from '../infra/queue/job-queue.js';
+import type { Queues } from '../infra/queue/queues.js';
+import type { RedisClient as Redis } from '../infra/redis/connection.js';
+import { redisIntakeGate } from '../infra/redis/intake-gate.js';
+import { StatsCache } from '../infra/redis/stats-cache.js';
+
+// A worker or scheduler process adds no jobs: its ports have no queues to add them to.
+const noQueue = () => Promise.reject(new Error('this process adds no jobs'));
+const noJobQueue: Ports['jobs'] = {
+  enqueueIssue: noQueue,
+  enqueueAction: noQueue,
+  enqueuePayments: noQueue,
+  read: noQueue,
+};
+
+/**
+ * The PostgreSQL adapters: units of work and reads on forks of `orm`'s EntityManager (a fork per
+ * request and per job, never the global one). Without `codeHashSecret` the policy store makes no
+ * codes.
+ */
+export function databasePorts(orm: { em: EntityManager }, codeHashSecret?: string) {
+  const fork = () => orm.em.fork();
+  return {
+    clock: { now: () => new Date() },
+    newId,
+    policies: policyStore(
+      fork,
+      codeHashSecret === undefined
+        ? undefined
+        : { newCode, hash: (code) => hashCode(codeHashSecret, code) },
+    ),
+    coupons: couponStore(fork),
+    couponReader: {
+      find: (id) => findCoupon(fork(), id),
+      list: (filter) => listCoupons(fork(), filter),
+      history: (couponId, page) => couponHistory(fork(), couponId, page),
+      reservations: (couponId) => couponReservations(fork(), couponId),
+    },
+    issuance: issuanceStore(fork),
+    paymentEvents: { record: (chunk) => recordPendingPayments(fork(), chunk) },
+    retention: retentionStore(fork),
+    failures: failureKinds,
+  } satisfies Partial<Ports>;
+}
+
+/** The process's shared clients, from which every adapter is made. */
+export interface Clients {
+  env: Pick<Env, 'QUEUE_PREFIX' | 'CODE_HASH_SECRET'>;
+  logger: Logger;
+  orm: Orm;
+  redis: Redis;
+  /** The queues jobs are added to; a process that adds none (a worker) has none. */
+  queues?: Pick<Queues, 'issuance' | 'usage'> | undefined;
+  /** Replaces the statistics cache (tests count its calls). */
+  stats?: StatsCache;
+}
+
+/**
+ * The adapters behind every port. Each database call forks MikroORM's EntityManager: a fork per
+ * request and per job, never the global one.
+ */
+export function createPorts({ env, logger, orm, redis, queues, stats }: Clients): Ports {
+  const fork = () => orm.em.fork();
+  const cache = stats ?? new StatsCache(redis, env.QUEUE_PREFIX);
+  const secret = env.CODE_HASH_SECRET;
+  return {
+    ...databasePorts(orm, secret),
+    statistics: {
+      compute: (policyId) => computeStatistics(fork(), policyId),
+      cached: (policyId, compute) => cache.read(policyId, compute),
+      changed: (policyIds) => cache.changed(policyIds),
+    },
+    audit: {
+      write: (entry) => writeAudit(fork(), entry),
+      list: (page) => listAudit(fork(), page),
+    },
+    jobs: queues
+      ? bullJobQueue({ queues, redis, keyPrefix: env.QUEUE_PREFIX, fingerprintSecret: secret })
+      : noJobQueue,
+    intake: redisIntakeGate(redis, env.QUEUE_PREFIX),
+    hashCode: (typed) => hashTypedCode(secret, typed),
+    log: logger,
+  };
+}
