@@ -1,7 +1,3 @@
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { HonoAdapter } from '@bull-board/hono';
-import { serveStatic } from '@hono/node-server/serve-static';
 import type { Queue } from 'bullmq';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { AuditEntry } from '../../app/ports.js';
@@ -51,11 +47,34 @@ function hostOf(origin: string): string | null {
   }
 }
 
+/** bull-board over `queues`, as an app of its own whose errors are the service's to answer. */
+async function bullBoardApp(queues: Queue[], readOnly: boolean): Promise<Hono<AppEnv>> {
+  const [{ createBullBoard }, { BullMQAdapter }, { HonoAdapter }, { serveStatic }] =
+    await Promise.all([
+      import('@bull-board/api'),
+      import('@bull-board/api/bullMQAdapter'),
+      import('@bull-board/hono'),
+      import('@hono/node-server/serve-static'),
+    ]);
+  const serverAdapter = new HonoAdapter(serveStatic).setBasePath(ADMIN_QUEUES_PATH);
+  createBullBoard({
+    queues: queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: readOnly })),
+    serverAdapter,
+  });
+  const admin = new Hono<AppEnv>();
+  admin.route(ADMIN_QUEUES_PATH, serverAdapter.registerPlugin());
+  admin.onError((error) => {
+    throw error;
+  });
+  return admin;
+}
+
 /**
  * bull-board over every queue, behind operator Basic auth, mounted on `app` as an app of its own
  * behind one catch-all route. Merged into the service's router, its routes (`:queueName/metrics`
  * beside `:queueName/:jobId/logs`) are more than Hono's RegExpRouter takes, and every request of
- * the service would be matched by the slower TrieRouter instead.
+ * the service would be matched by the slower TrieRouter instead. bull-board loads on the first
+ * operator request: an api process that serves none never holds it in memory.
  */
 export function mountAdminQueues(
   app: Hono<AppEnv>,
@@ -78,17 +97,7 @@ export function mountAdminQueues(
     audit?: (entry: AuditEntry) => Promise<void>;
   },
 ): void {
-  const serverAdapter = new HonoAdapter(serveStatic).setBasePath(ADMIN_QUEUES_PATH);
-  createBullBoard({
-    queues: queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: readOnly })),
-    serverAdapter,
-  });
-  const admin = new Hono<AppEnv>();
-  admin.route(ADMIN_QUEUES_PATH, serverAdapter.registerPlugin());
-  // Errors are the service's to answer, in the contract's shape.
-  admin.onError((error) => {
-    throw error;
-  });
+  let board: Promise<Hono<AppEnv>> | undefined;
   const forward = async (c: Context<AppEnv>) => {
     const raw = c.req.raw;
     if (audit && !SAFE_METHODS.has(raw.method)) {
@@ -105,7 +114,11 @@ export function mountAdminQueues(
     const request = WITH_BODY.has(raw.method)
       ? new Request(raw.url, { method: raw.method, headers: raw.headers, body: await c.req.text() })
       : raw;
-    return admin.fetch(request, c.env);
+    board ??= bullBoardApp(queues, readOnly).catch((error: unknown) => {
+      board = undefined;
+      throw error;
+    });
+    return (await board).fetch(request, c.env);
   };
   const auth = basicAuth(user, password);
   for (const path of [ADMIN_QUEUES_PATH, `${ADMIN_QUEUES_PATH}/*`]) {
