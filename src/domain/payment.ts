@@ -53,13 +53,32 @@ export function decidePayment(
   const { orderId } = event;
   const outcome =
     event.type === 'PAYMENT_COMPLETED'
-      ? useCoupon(coupon, policy, { orderId, now })
+      ? completeReservation(coupon, policy, orderId, now)
       : coupon.status === 'RESERVED'
         ? releaseCoupon(coupon, { orderId })
         : restoreCoupon(coupon, now);
   return outcome.ok
     ? { kind: 'change', transition: outcome.value }
     : { kind: 'skip', outcome: outcome.code };
+}
+
+/**
+ * A payment completing a reservation is judged as of the reservation, when the order's discount
+ * was granted — a coupon that expired while reserved is used, as a late completion uses it — and
+ * the coupon is used now.
+ */
+function completeReservation(
+  coupon: Coupon,
+  policy: DiscountTerms,
+  orderId: string,
+  now: Date,
+): ReturnType<typeof useCoupon> {
+  const outcome = useCoupon(coupon, policy, { orderId, now: coupon.reservedAt ?? now });
+  if (!outcome.ok) return outcome;
+  return {
+    ...outcome,
+    value: { ...outcome.value, coupon: { ...outcome.value.coupon, usedAt: now } },
+  };
 }
 
 /** The reservation of an order that timed out before its payment completed. */

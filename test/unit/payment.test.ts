@@ -37,6 +37,23 @@ describe('decidePayment', () => {
     );
   });
 
+  it('completes a reservation whose coupon expired while reserved, as a late completion does', () => {
+    // Reserved 10 minutes ago, expired a minute ago: the order's discount was granted while valid.
+    const expiredWhileReserved = coupon('RESERVED', { expiresAt: at(-60_000) });
+    expect(
+      decidePayment(event('PAYMENT_COMPLETED'), expiredWhileReserved, terms, NOW),
+    ).toMatchObject({
+      kind: 'change',
+      transition: { from: 'RESERVED', to: 'USED', coupon: { usedAt: NOW, discountAmount: 3000 } },
+    });
+    // Expired before it was reserved: never a coupon the order could have had.
+    const expiredBefore = coupon('RESERVED', { expiresAt: at(-20 * 60_000) });
+    expect(decidePayment(event('PAYMENT_COMPLETED'), expiredBefore, terms, NOW)).toEqual({
+      kind: 'skip',
+      outcome: 'COUPON_EXPIRED',
+    });
+  });
+
   it('leaves coupons the event does not concern alone', () => {
     expect(decidePayment(event('PAYMENT_COMPLETED'), coupon('USED'), terms, NOW)).toBeNull();
     expect(decidePayment(event('PAYMENT_FAILED'), coupon('USED'), terms, NOW)).toBeNull();
