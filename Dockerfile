@@ -10,4 +10,4 @@ USER node
 EXPOSE 3000
 # Migrations run as a separate step (the compose file's `migrate` service), never at start-up.
 # The V8 flags of a process with the worker role (why: bench/lib/node-args.ts).
-CMD ["node", "--max-semi-space-size=32", "--import", "tsx", "src/main.ts"]
+CMD ["node", "--max-semi-space-size=32", "--max-old-space-size=512", "--import", "tsx", "src/main.ts"]

@@ -32,7 +32,7 @@ stop() {
 }
 trap stop TERM INT
 # The V8 flags of a process with the worker role (why: bench/lib/node-args.ts).
-node --max-semi-space-size=32 dist/main.js &
+node --max-semi-space-size=32 --max-old-space-size=512 dist/main.js &
 child=$!
 wait "$child" || true
 child=
