@@ -26,8 +26,9 @@ const STEADY_TICK_MS = 10;
  *   worker's commit: BullMQ's `finishedOn`, from the worker's clock on this machine);
  * - the write floor: with the service stopped, `count` more events written by the same set-based
  *   statements in chunks, three at once, no Kafka, queue or relay (`bench/lib/write-floor.ts`).
- * The database is vacuumed and checkpointed before the throughput and the floor alike, so neither
- * pays for the writes of the scenarios before it.
+ * The database is vacuumed and checkpointed before each of the three, so none pays for the writes
+ * of what ran before it (and the steady part starts once the relay has published the burst's
+ * events).
  */
 export async function payments(
   ctx: BenchContext,
@@ -180,6 +181,19 @@ export async function payments(
       `payments: ${system.perSec} events/s (${count} in ${systemMs} ms from the first recorded); transactions (partition:events@start ms): ${system.transactions.map((t) => `${t.partition}:${t.events}@${t.startMs}`).join(' ')}`,
     );
 
+    // Steady state, not the burst's wake: the relay has published the burst's events and the
+    // database is vacuumed and checkpointed, as before the burst.
+    await waitUntil(
+      'the outbox relay to publish the burst’s events',
+      async () => {
+        const { rows } = await ctx.pg.query<{ pending: boolean }>(
+          'select exists(select 1 from outbox where published_at is null) as pending',
+        );
+        return rows[0]?.pending === false ? true : undefined;
+      },
+      { timeoutMs: 60_000, everyMs: 100, alive: procs },
+    );
+    await settle(ctx);
     log(`payments, steady: ${STEADY_RATE} events/s for ${steadySeconds} s`);
     const steady = await steadyLatency(ctx, {
       topic,
