@@ -94,9 +94,7 @@ describe('policies', () => {
   it('pages through policies with a cursor, newest first', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      ids.push(
-        (await stack.request('POST', '/v1/policies', ADMIN, policyBody({ name: `p${i}` }))).body.id,
-      );
+      ids.push(await stack.createPolicy({ name: `p${i}` }));
     }
     const seen: string[] = [];
     let cursor: string | null = null;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expireCoupons } from '../../src/app/expire-coupons.js';
 import { databasePorts } from '../../src/wiring/ports.js';
 import { recordAndApply } from '../support/payments.js';
-import { ADMIN, createStack, policyBody, type Stack, settledJob, user } from '../support/stack.js';
+import { ADMIN, createStack, type Stack, settledJob, user } from '../support/stack.js';
 
 type As = [string, 'admin' | 'user'];
 
@@ -13,14 +13,11 @@ describe('GET /v1/coupons/:couponId/reservations', () => {
   beforeAll(async () => {
     stack = await createStack();
     stack.startWorkers();
-    policyId = (
-      await stack.request(
-        'POST',
-        '/v1/policies',
-        ADMIN,
-        policyBody({ totalQuantity: 100, perUserLimit: 10, minOrderAmount: 0 }),
-      )
-    ).body.id;
+    policyId = await stack.createPolicy({
+      totalQuantity: 100,
+      perUserLimit: 10,
+      minOrderAmount: 0,
+    });
   });
   afterAll(() => stack.close());
 

@@ -10,14 +10,7 @@ describe('coupon usage: reserve, release, use, cancel, validate, statistics', ()
     stack = await createStack();
     stack.startWorkers();
     // 10% up to 5,000 off, from 20,000.
-    policyId = (
-      await stack.request(
-        'POST',
-        '/v1/policies',
-        ADMIN,
-        policyBody({ totalQuantity: 1000, perUserLimit: 100 }),
-      )
-    ).body.id;
+    policyId = await stack.createPolicy({ totalQuantity: 1000, perUserLimit: 100 });
   });
   afterAll(() => stack.close());
 

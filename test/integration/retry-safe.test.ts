@@ -1,11 +1,10 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyCouponAction } from '../../src/app/apply-coupon-action.js';
 import { StatsCache } from '../../src/infra/redis/stats-cache.js';
 import { databasePorts } from '../../src/wiring/ports.js';
+import { capturedLogger } from '../support/logger.js';
 import { waitFor } from '../support/payments.js';
-import { ADMIN, createStack, policyBody, type Stack, settledJob, user } from '../support/stack.js';
+import { createStack, type Stack, settledJob, user } from '../support/stack.js';
 
 /** A statistics cache whose version bump (the work after a commit) fails while `failing` holds. */
 class FailingStats extends StatsCache {
@@ -22,26 +21,17 @@ describe('usage jobs retried after their change committed', () => {
   let stack: Stack;
   let policyId: string;
   const stats: { current?: FailingStats } = {};
-  const lines: Record<string, unknown>[] = [];
+  const { logger, lines } = capturedLogger('warn');
 
   beforeAll(async () => {
     stack = await createStack({ JOB_ATTEMPTS: '3', JOB_BACKOFF_MS: '20' });
     stats.current = new FailingStats(stack.redis, stack.env.QUEUE_PREFIX);
-    const stream = new Writable({
-      write(chunk, _encoding, done) {
-        for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
-        done();
-      },
+    stack.startWorkers({ stats: stats.current, logger });
+    policyId = await stack.createPolicy({
+      totalQuantity: 100,
+      perUserLimit: 100,
+      minOrderAmount: 0,
     });
-    stack.startWorkers({ stats: stats.current, logger: pino({ level: 'warn' }, stream) });
-    policyId = (
-      await stack.request(
-        'POST',
-        '/v1/policies',
-        ADMIN,
-        policyBody({ totalQuantity: 100, perUserLimit: 100, minOrderAmount: 0 }),
-      )
-    ).body.id;
   });
   afterAll(() => stack.close());
 

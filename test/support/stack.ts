@@ -88,6 +88,14 @@ export async function createStack(overrides: Record<string, string> = {}) {
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
     },
+    /** Creates a policy as an admin, `policyBody` with `overrides`; its id. */
+    async createPolicy(overrides: Parameters<typeof policyBody>[0] = {}): Promise<string> {
+      const res = await stack.request('POST', '/v1/policies', ADMIN, policyBody(overrides));
+      if (res.status !== 201) {
+        throw new Error(`creating a policy answered ${res.status}: ${JSON.stringify(res.body)}`);
+      }
+      return res.body.id as string;
+    },
     async close() {
       for (const close of closers.reverse()) await close();
       await queues.close();
