@@ -1,15 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditRecord } from '../../src/app/ports.js';
 import { ADMIN, createStack, policyBody, type Stack, settledJob, user } from '../support/stack.js';
 
-interface AuditItem {
-  id: string;
-  actor: string;
-  action: string;
-  target: string;
-  requestId: string | null;
-  at: string;
-  details: Record<string, unknown>;
-}
+/** An entry as `GET /v1/audit` lists it. */
+type AuditItem = AuditRecord;
 
 describe('audit log of admin actions', () => {
   let stack: Stack;

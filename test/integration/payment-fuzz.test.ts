@@ -3,12 +3,9 @@ import fc from 'fast-check';
 import type { Message, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/infra/kafka/client.js';
-import { startPaymentBridge } from '../../src/wiring/payment-bridge.js';
-import { bridgeHarness, type couponRows, header, topicReader } from '../support/bridge.js';
-import { capturedLogger } from '../support/logger.js';
+import { bridgeHarness, type couponRows, header } from '../support/bridge.js';
 import { waitFor } from '../support/payments.js';
-import { services, type TestDatabase, uniqueName } from '../support/services.js';
-import type { Stack } from '../support/stack.js';
+import { services, uniqueName } from '../support/services.js';
 
 const HOSTILE = 500;
 const VALID = 100;
@@ -135,32 +132,18 @@ describe('the payment bridge under hostile messages', () => {
   const kafka = createKafka({ brokers: services().kafkaBrokers, clientId: uniqueName('test') });
   const topic = uniqueName('test.payments');
   let harness: Awaited<ReturnType<typeof bridgeHarness>>;
-  let stack: Stack;
-  let db: TestDatabase;
   let rows: Awaited<ReturnType<typeof couponRows>>;
   let producer: Producer;
-  let closers: (() => Promise<unknown>)[];
 
   beforeAll(async () => {
     harness = await bridgeHarness(kafka);
-    ({ stack, db, rows, producer, closers } = harness);
+    ({ rows, producer } = harness);
     harness.topics.push(topic, `${topic}.dlq`);
   });
   afterAll(() => harness?.close());
 
   it(`applies ${VALID} valid events and sends ${HOSTILE} hostile messages to the DLQ`, async () => {
-    const { logger, lines } = capturedLogger();
-    const bridge = await startPaymentBridge({
-      kafka,
-      orm: db.orm,
-      usageQueue: stack.queues.usage,
-      topic,
-      groupId: uniqueName('test-bridge'),
-      logger,
-    });
-    closers.push(() => bridge.close());
-    const dlq = await topicReader(kafka, `${topic}.dlq`);
-    closers.push(dlq.stop);
+    const { bridge, lines, dlq } = await harness.startBridge(topic);
 
     const valid: { orderId: string; userId: string; couponId: string }[] = [];
     for (let i = 0; i < VALID; i++) {

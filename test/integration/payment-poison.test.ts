@@ -4,12 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrm, type Orm } from '../../src/infra/db/orm.js';
 import { createKafka } from '../../src/infra/kafka/client.js';
 import type { PaymentEvent } from '../../src/infra/kafka/payment-event.js';
-import { startPaymentBridge } from '../../src/wiring/payment-bridge.js';
-import { bridgeHarness, type couponRows, header, topicReader } from '../support/bridge.js';
-import { capturedLogger } from '../support/logger.js';
+import { bridgeHarness, type couponRows, header } from '../support/bridge.js';
 import { waitFor } from '../support/payments.js';
 import { services, type TestDatabase, uniqueName } from '../support/services.js';
-import type { Stack } from '../support/stack.js';
 import { tcpProxy } from '../support/tcp-proxy.js';
 
 /**
@@ -20,7 +17,6 @@ import { tcpProxy } from '../support/tcp-proxy.js';
 describe('the payment bridge and messages it cannot apply', () => {
   const kafka = createKafka({ brokers: services().kafkaBrokers, clientId: uniqueName('test') });
   let harness: Awaited<ReturnType<typeof bridgeHarness>>;
-  let stack: Stack;
   let db: TestDatabase;
   let rows: Awaited<ReturnType<typeof couponRows>>;
   let producer: Producer;
@@ -30,7 +26,7 @@ describe('the payment bridge and messages it cannot apply', () => {
 
   beforeAll(async () => {
     harness = await bridgeHarness(kafka);
-    ({ stack, db, rows, producer, topics, closers } = harness);
+    ({ db, rows, producer, topics, closers } = harness);
   });
   afterAll(() => harness?.close());
 
@@ -38,19 +34,7 @@ describe('the payment bridge and messages it cannot apply', () => {
   async function bridgeOnFreshTopic(orm: Orm = db.orm) {
     const topic = uniqueName('test.payments');
     topics.push(topic, `${topic}.dlq`);
-    const { logger, lines } = capturedLogger();
-    const bridge = await startPaymentBridge({
-      kafka,
-      orm,
-      usageQueue: stack.queues.usage,
-      topic,
-      groupId: uniqueName('test-bridge'),
-      logger,
-    });
-    closers.push(() => bridge.close());
-    const dlq = await topicReader(kafka, `${topic}.dlq`);
-    closers.push(dlq.stop);
-    return { topic, bridge, lines, dlq };
+    return { topic, ...(await harness.startBridge(topic, orm)) };
   }
 
   const payment = (overrides: Partial<PaymentEvent> = {}): PaymentEvent => ({

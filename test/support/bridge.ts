@@ -1,6 +1,9 @@
 import { type Kafka, type KafkaMessage, Partitioners } from 'kafkajs';
 import pg from 'pg';
+import type { Orm } from '../../src/infra/db/orm.js';
+import { startPaymentBridge } from '../../src/wiring/payment-bridge.js';
 import { eachStoredMessageOnce } from './kafka-reader.js';
+import { capturedLogger } from './logger.js';
 import { uniqueName } from './services.js';
 import { createStack } from './stack.js';
 
@@ -64,7 +67,8 @@ export async function couponRows(url: string) {
 
 /**
  * What a payment-bridge test runs against: the real usage workers on a database of its own (the
- * stack; its API is not used), the coupon rows, and a Kafka admin and producer. `close()` runs the
+ * stack; its API is not used), the coupon rows, and a Kafka admin and producer. `startBridge`
+ * runs a payment bridge on a topic with its log captured and its DLQ read. `close()` runs the
  * test's own closers (newest first), deletes `topics` and stops the rest.
  */
 export async function bridgeHarness(kafka: Kafka) {
@@ -84,6 +88,21 @@ export async function bridgeHarness(kafka: Kafka) {
     producer,
     topics,
     closers,
+    async startBridge(topic: string, orm: Orm = stack.db.orm) {
+      const { logger, lines } = capturedLogger();
+      const bridge = await startPaymentBridge({
+        kafka,
+        orm,
+        usageQueue: stack.queues.usage,
+        topic,
+        groupId: uniqueName('test-bridge'),
+        logger,
+      });
+      closers.push(() => bridge.close());
+      const dlq = await topicReader(kafka, `${topic}.dlq`);
+      closers.push(dlq.stop);
+      return { bridge, lines, dlq };
+    },
     async close() {
       for (const close of closers.reverse()) await close();
       await producer.disconnect();
