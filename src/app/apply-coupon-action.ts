@@ -1,30 +1,51 @@
 import {
   type Coupon,
   cancelCoupon,
+  checkBudget,
+  joinOrder,
   type Outcome,
   ok,
   openReservation,
   reject,
   releaseCoupon,
   reserveCoupon,
+  type Transition,
   useCoupon,
 } from '../domain/index.js';
-import type { Change, CouponAction, CouponStore, LockedCoupon, NewId } from './ports.js';
+import type {
+  Change,
+  CouponAction,
+  CouponStore,
+  CouponTx,
+  LockedCoupon,
+  LockedOrder,
+  NewId,
+} from './ports.js';
 
-/** What a client's action does to a locked coupon, decided by the domain's status machine. */
-function actionTransition(action: CouponAction, { coupon, policy }: LockedCoupon, now: Date) {
+/**
+ * What a client's action does to a locked coupon, decided by the domain's status machine; a
+ * reserve's or a use's discount is cut to `room`, what its order has left.
+ */
+function actionTransition(
+  action: CouponAction,
+  { coupon, policy }: LockedCoupon,
+  now: Date,
+  room?: number,
+): Outcome<Transition> {
   switch (action.type) {
     case 'RESERVE':
       return reserveCoupon(coupon, policy, {
         orderId: action.orderId,
         orderAmount: action.orderAmount,
         now,
+        room,
       });
     case 'USE':
       return useCoupon(coupon, policy, {
         orderId: action.orderId,
         orderAmount: action.orderAmount,
         now,
+        room,
       });
     case 'RELEASE':
       return releaseCoupon(coupon, { orderId: action.orderId });
@@ -56,8 +77,41 @@ export interface ActionResult {
 }
 
 /**
+ * A reserve or a use joins its order: the coupon's own rules come first, then the order's (one
+ * user, one amount, stacking) with the discount cut to what the order has left, then the policy's
+ * budget under its row lock. Other actions decide on the coupon alone.
+ */
+async function decide(
+  tx: CouponTx,
+  action: CouponAction,
+  locked: LockedCoupon,
+  order: LockedOrder | null,
+  now: Date,
+): Promise<Outcome<Transition>> {
+  const alone = actionTransition(action, locked, now);
+  if (!alone.ok || !order || !('orderAmount' in action)) return alone;
+  const joined = joinOrder(order, locked, action.orderAmount, (room) =>
+    actionTransition(action, locked, now, room),
+  );
+  if (!joined.ok) return joined;
+  const { spend } = joined.value;
+  if (locked.policy.budget !== null && spend > 0) {
+    const over = checkBudget(locked.policy, await tx.lockBudget(locked.policy.id), spend);
+    if (over) return over;
+  }
+  await tx.saveOrder({
+    orderId: action.orderId,
+    userId: locked.coupon.userId,
+    orderAmount: action.orderAmount,
+  });
+  return joined;
+}
+
+/**
  * Applies one reserve/use/release/cancel in one transaction with the coupon row locked, so two
  * actions on one coupon (or an action and a payment event) take effect one after the other. A
+ * reserve or a use locks its order first (every change of an order's coupons takes the order
+ * before them), so reserves for one order run one after the other in any number of workers. A
  * reserve opens a reservation record; a change out of RESERVED closes it.
  */
 export function applyCouponAction(
@@ -67,13 +121,17 @@ export function applyCouponAction(
   { reservationTtlMs, jobId }: ActionOptions,
 ): Promise<Outcome<ActionResult>> {
   return ports.coupons.transaction(async (tx) => {
+    const order =
+      action.type === 'RESERVE' || action.type === 'USE'
+        ? await tx.lockOrder(action.orderId)
+        : null;
     const locked = await tx.lockCoupon(action.couponId);
     if (!locked) return reject('COUPON_NOT_FOUND');
     // Read under the coupon's lock: a run of this job still in flight elsewhere has committed or
     // rolled back by now.
     const done = jobId ? await tx.actionResult(jobId) : null;
     if (done) return ok({ coupon: done, repeated: true });
-    const decision = actionTransition(action, locked, now);
+    const decision = await decide(tx, action, locked, order, now);
     if (!decision.ok) return decision;
     const change: Change = {
       transition: decision.value,
@@ -91,7 +149,8 @@ export function applyCouponAction(
       };
     }
     await tx.saveChanges([change], now);
-    if (jobId) await tx.storeActionResult(jobId, decision.value.coupon, now);
-    return ok({ coupon: decision.value.coupon, repeated: false });
+    const { coupon } = decision.value;
+    if (jobId) await tx.storeActionResult(jobId, coupon, now);
+    return ok({ coupon, repeated: false });
   });
 }

@@ -20,6 +20,7 @@ export async function createPolicy(
   const policy: StoredPolicy = {
     ...newPolicy(input, { id: ports.newId(), now }),
     codesGenerated: 0,
+    budgetSpent: 0,
   };
   await ports.policies.transaction(async (tx) => {
     await tx.insert(policy);

@@ -1,6 +1,7 @@
 import type { Clock, CodeHasher, FailureKinds, NewId, Warn } from './ports/basics.js';
 import type { CouponReader, CouponStore } from './ports/coupons.js';
 import type { IssuanceStore } from './ports/issuance.js';
+import type { OrderReader } from './ports/orders.js';
 import type { PaymentEventStore, RetentionStore } from './ports/payment-events.js';
 import type { AuditLog, PolicyStore, Statistics } from './ports/policies.js';
 import type { IntakeGate, JobQueue } from './ports/queues.js';
@@ -15,6 +16,7 @@ import type { IntakeGate, JobQueue } from './ports/queues.js';
 export type * from './ports/basics.js';
 export type * from './ports/coupons.js';
 export type * from './ports/issuance.js';
+export type * from './ports/orders.js';
 export type * from './ports/payment-events.js';
 export type * from './ports/policies.js';
 export type * from './ports/queues.js';
@@ -26,6 +28,7 @@ export interface Ports {
   policies: PolicyStore;
   coupons: CouponStore;
   couponReader: CouponReader;
+  orders: OrderReader;
   issuance: IssuanceStore;
   paymentEvents: PaymentEventStore;
   retention: RetentionStore;

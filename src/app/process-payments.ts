@@ -1,9 +1,12 @@
 import {
+  type ClosedReservation,
   type Coupon,
   completeLatePayment,
   decidePayment,
+  type Order,
   type PaymentDecision,
-  type TimedOutReservation,
+  payableAmount,
+  refund,
 } from '../domain/index.js';
 import { afterCommit } from './after-commit.js';
 import { isolateFailures, type Settled } from './isolate.js';
@@ -13,6 +16,7 @@ import type {
   CouponStore,
   FailureKinds,
   LockedCoupon,
+  OrderPayments,
   PendingPayment,
   PendingPaymentEvent,
   Statistics,
@@ -33,10 +37,38 @@ export interface PaymentResult {
   coupons: Map<string, Coupon>;
 }
 
+/** The reservation a RESERVED coupon held, once a change in this call has closed it. */
+function closedReservationOf(coupon: Coupon): ClosedReservation {
+  return {
+    orderId: coupon.orderId ?? '',
+    reservedAt: coupon.reservedAt ?? new Date(0),
+    orderAmount: coupon.orderAmount,
+    discountAmount: coupon.discountAmount ?? 0,
+  };
+}
+
+/** What the customer pays for the order: its amount less the discounts of its USED coupons. */
+function payableOf(order: Order, coupons: readonly LockedCoupon[]): number {
+  const used = coupons
+    .filter((l) => l.coupon.status === 'USED' && l.coupon.orderId === order.orderId)
+    .map((l) => ({ discountAmount: l.coupon.discountAmount ?? 0 }));
+  return payableAmount(order.orderAmount, used);
+}
+
+/** A payment event the money rules flagged, for the warn log. */
+export interface FlaggedPayment {
+  eventId: string;
+  orderId: string;
+  outcome: 'COUPON_TAKEN' | 'AMOUNT_MISMATCH';
+  amount?: number;
+  payableAmount?: number;
+}
+
 /** Every pending event's decision, in order: the changes to write (by round) and each event's outcome. */
 function decideAll(
   pending: PendingPaymentEvent[],
   coupons: LockedCoupon[],
+  orders: Order[],
   orderIds: string[],
   now: Date,
 ) {
@@ -47,11 +79,13 @@ function decideAll(
       { applied: [], policyIds: [], coupons: changed },
     ]),
   );
-  const taken: { eventId: string; orderId: string }[] = [];
+  const flagged: FlaggedPayment[] = [];
+  const orderOf = new Map(orders.map((order) => [order.orderId, { ...order }]));
+  const moneyMoved = new Map<string, OrderPayments>();
   // The order each coupon was locked for: a restore clears `orderId`, later events still apply.
   const ofOrder = new Map<string, LockedCoupon[]>();
-  // The coupon of each order's timed-out reservation, for a payment completing late.
-  const lateOf = new Map<string, { locked: LockedCoupon; reservation: TimedOutReservation }>();
+  // The coupon of each order's reservation that closed last unpaid, for a payment completing after.
+  const lateOf = new Map<string, { locked: LockedCoupon; reservation: ClosedReservation }>();
   for (const locked of coupons) {
     if (locked.coupon.status === 'RESERVED' || locked.coupon.status === 'USED') {
       const orderId = locked.coupon.orderId ?? '';
@@ -76,12 +110,34 @@ function decideAll(
     }
     const late = lateOf.get(event.orderId);
     const mine = ofOrder.get(event.orderId) ?? [];
-    const lateUse = late && mine.length === 0 && event.type === 'PAYMENT_COMPLETED' ? late : null;
+    // Other users' coupons on the order (from before one order had one user) cannot keep the
+    // payer's own coupon from being used.
+    const payersOwn = mine.filter(
+      (l) =>
+        l.coupon.userId === event.userId &&
+        l.coupon.orderId === event.orderId &&
+        (l.coupon.status === 'RESERVED' || l.coupon.status === 'USED'),
+    );
+    const lateUse =
+      late && payersOwn.length === 0 && event.type === 'PAYMENT_COMPLETED' ? late : null;
+    const order = orderOf.get(event.orderId);
+    const payersOrder = order?.userId === event.userId ? order : undefined;
+    const refunded =
+      event.type === 'PAYMENT_REFUNDED' && payersOrder
+        ? refund(payersOrder, event.amount, payableOf(payersOrder, mine))
+        : null;
     const candidates: [LockedCoupon, (locked: LockedCoupon) => PaymentDecision][] = lateUse
       ? [[lateUse.locked, (l) => completeLatePayment(event, l.coupon, lateUse.reservation, now)]]
-      : mine.map((locked) => [locked, (l) => decidePayment(event, l.coupon, l.policy, now)]);
+      : refunded && !refunded.full
+        ? []
+        : mine.map((locked) => [locked, (l) => decidePayment(event, l.coupon, l.policy, now)]);
     const touched: string[] = [];
-    let outcome = candidates.length === 0 ? 'NO_COUPON' : 'NO_CHANGE';
+    let outcome =
+      refunded && !refunded.full
+        ? 'PARTIAL_REFUND'
+        : candidates.length === 0
+          ? 'NO_COUPON'
+          : 'NO_CHANGE';
     for (const [locked, decisionFor] of candidates) {
       const decision = decisionFor(locked);
       if (!decision) continue;
@@ -96,22 +152,44 @@ function decideAll(
         transition: decision.transition,
         actor: ACTOR,
         reason: `${event.type} ${event.eventId}`,
-        ...(lateUse && { reservation: { confirm: lateUse.reservation.id } }),
+        ...(lateUse && { reservation: { confirm: true } }),
       });
+      const before = locked.coupon;
       locked.coupon = decision.transition.coupon;
+      // Released by this call (a failed card): a completion later in the call still finds it.
+      if (before.status === 'RESERVED' && locked.coupon.status === 'ISSUED') {
+        lateOf.set(event.orderId, { locked, reservation: closedReservationOf(before) });
+      }
       // A late use puts the coupon on the order: its later events (a cancellation) find it.
       if (lateUse) ofOrder.set(event.orderId, [locked]);
       touched.push(locked.coupon.id);
       result.policyIds.push(locked.coupon.policyId);
       changed.set(locked.coupon.id, locked.coupon);
-      changed.set(locked.coupon.id, locked.coupon);
       outcome = decision.transition.event;
     }
-    if (outcome === 'COUPON_TAKEN') taken.push({ eventId: event.eventId, orderId: event.orderId });
+    if (payersOrder && refunded) {
+      payersOrder.refundedAmount = refunded.refundedAmount;
+      moneyMoved.set(payersOrder.orderId, payersOrder);
+    }
+    if (payersOrder && event.type === 'PAYMENT_COMPLETED' && outcome !== 'COUPON_TAKEN') {
+      payersOrder.paidAmount += event.amount;
+      moneyMoved.set(payersOrder.orderId, payersOrder);
+      const payable = payableOf(payersOrder, ofOrder.get(event.orderId) ?? []);
+      if (event.amount !== payable) {
+        outcome = 'AMOUNT_MISMATCH';
+        flagged.push({ ...event, outcome: 'AMOUNT_MISMATCH', payableAmount: payable });
+      }
+    }
+    if (outcome === 'COUPON_TAKEN') flagged.push({ ...event, outcome: 'COUPON_TAKEN' });
     result.applied.push({ eventId: event.eventId, type: event.type, outcome, couponIds: touched });
     outcomes.push({ id: event.eventId, outcome });
   }
-  return { results, rounds, outcomes, taken };
+  const payments = [...moneyMoved.values()].map(({ orderId, paidAmount, refundedAmount }) => ({
+    orderId,
+    paidAmount,
+    refundedAmount,
+  }));
+  return { results, rounds, outcomes, flagged, payments };
 }
 
 /**
@@ -129,18 +207,25 @@ export async function applyPaymentEvents(
   now: Date,
   options: PaymentOptions = {},
 ): Promise<Map<string, PaymentResult>> {
-  const { results, taken } = await ports.coupons.transaction(async (tx) => {
+  const { results, flagged } = await ports.coupons.transaction(async (tx) => {
     const pending = await tx.lockPendingPayments(orderIds);
-    const coupons =
-      pending.length === 0
-        ? []
-        : await tx.lockOrderCoupons([...new Set(pending.map((e) => e.orderId))]);
-    const { results, rounds, outcomes, taken } = decideAll(pending, coupons, orderIds, now);
+    const paying = [...new Set(pending.map((e) => e.orderId))];
+    // Orders before their coupons, as a reserve takes them.
+    const orders = paying.length === 0 ? [] : await tx.lockOrders(paying);
+    const coupons = paying.length === 0 ? [] : await tx.lockOrderCoupons(paying);
+    const { results, rounds, outcomes, flagged, payments } = decideAll(
+      pending,
+      coupons,
+      orders,
+      orderIds,
+      now,
+    );
     for (const round of rounds) await tx.saveChanges(round, now);
+    await tx.saveOrderPayments(payments);
     await tx.markPaymentsApplied(outcomes, orderIds, now);
-    return { results, taken };
+    return { results, flagged };
   });
-  reportTaken(options, taken);
+  reportFlagged(options, flagged);
   return results;
 }
 
@@ -149,16 +234,19 @@ export interface PaymentOptions {
   logger?: Warn;
 }
 
-/** Late payments that found their coupon taken: the order got a discount no coupon backs now. */
-function reportTaken(
-  { logger }: PaymentOptions,
-  taken: { eventId: string; orderId: string }[],
-): void {
-  for (const { eventId, orderId } of taken) {
-    logger?.warn(
-      { eventId, orderId, outcome: 'COUPON_TAKEN' },
-      'late payment: the timed-out reservation’s coupon was taken by another order meanwhile; to reconcile',
-    );
+const FLAG_MESSAGES: Record<FlaggedPayment['outcome'], string> = {
+  COUPON_TAKEN:
+    'late payment: the closed reservation’s coupon was taken by another order meanwhile; to reconcile',
+  AMOUNT_MISMATCH: 'payment amount differs from the order’s payable amount; to reconcile',
+};
+
+/**
+ * Payments to reconcile: a late payment that found its coupon taken (the order got a discount no
+ * coupon backs now), or a paid amount other than the order's payable amount.
+ */
+function reportFlagged({ logger }: PaymentOptions, flagged: FlaggedPayment[]): void {
+  for (const { eventId, orderId, outcome, amount, payableAmount } of flagged) {
+    logger?.warn({ eventId, orderId, outcome, amount, payableAmount }, FLAG_MESSAGES[outcome]);
   }
 }
 

@@ -18,6 +18,8 @@ export function policyView(policy: CouponPolicy) {
     validDaysAfterIssue: policy.validDaysAfterIssue,
     status: policy.status,
     issuedCount: policy.issuedCount,
+    stacking: policy.stacking,
+    budget: policy.budget,
     createdAt: policy.createdAt.toISOString(),
   };
 }

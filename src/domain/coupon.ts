@@ -18,6 +18,8 @@ export interface Coupon {
   usedAt: Date | null;
   reservedAt: Date | null;
   orderId: string | null;
+  /** The amount of the order the coupon is reserved for or used on. */
+  orderAmount: number | null;
   discountAmount: number | null;
 }
 
@@ -42,6 +44,21 @@ export interface Transition {
   event: CouponEventType;
   /** The order the change concerns; kept for releases and restores, which clear it on the coupon. */
   orderId: string | null;
+  /** The order's amount and the coupon's discount the change concerns (kept as `orderId` is). */
+  orderAmount: number | null;
+  discountAmount: number | null;
+  /**
+   * What the change adds to its policy's spend (the discounts of RESERVED and USED coupons):
+   * positive when it takes a discount, negative when it gives one back.
+   */
+  spend: number;
+}
+
+const HOLDS_DISCOUNT: readonly CouponStatus[] = ['RESERVED', 'USED'];
+
+/** The discount a coupon in this state counts against its policy's budget. */
+export function spendOf(coupon: Pick<Coupon, 'status' | 'discountAmount'>): number {
+  return HOLDS_DISCOUNT.includes(coupon.status) ? (coupon.discountAmount ?? 0) : 0;
 }
 
 /**
@@ -72,6 +89,11 @@ export interface OrderContext {
   orderId: string;
   orderAmount: number;
   now: Date;
+  /**
+   * What is left of the order after the discounts of its other coupons: the discount is cut to it.
+   * @defaultValue `orderAmount`
+   */
+  room?: number | undefined;
 }
 
 /**
@@ -81,7 +103,7 @@ export interface OrderContext {
 export function reserveCoupon(
   coupon: Coupon,
   policy: DiscountTerms,
-  { orderId, orderAmount, now }: OrderContext,
+  { orderId, orderAmount, now, room }: OrderContext,
 ): Outcome<Transition> {
   const unusable = spendableProblem(coupon, now);
   if (unusable) return unusable;
@@ -92,13 +114,19 @@ export function reserveCoupon(
   if (!discount.ok) return discount;
   return transition(coupon, 'RESERVED', 'COUPON_RESERVED', {
     orderId,
+    orderAmount,
     reservedAt: now,
-    discountAmount: discount.value,
+    discountAmount: cut(discount.value, room),
   });
 }
 
 // A coupon back in ISSUED carries no trace of the order it was held for.
-const RELEASED_FIELDS = { orderId: null, reservedAt: null, discountAmount: null } as const;
+const RELEASED_FIELDS = {
+  orderId: null,
+  orderAmount: null,
+  reservedAt: null,
+  discountAmount: null,
+} as const;
 
 /** Gives a reservation back (RESERVED → ISSUED); only the order that holds it may. */
 export function releaseCoupon(
@@ -145,6 +173,8 @@ export interface UseContext {
    */
   orderAmount?: number | undefined;
   now: Date;
+  /** As for {@link OrderContext}: the discount of an ISSUED coupon is cut to it. */
+  room?: number | undefined;
 }
 
 /**
@@ -158,10 +188,11 @@ export function useCoupon(
   policy: DiscountTerms,
   ctx: UseContext,
 ): Outcome<Transition> {
-  const discount = useDiscount(coupon, policy, ctx.orderId, ctx.orderAmount, ctx.now);
+  const discount = useDiscount(coupon, policy, ctx);
   if (!discount.ok) return discount;
   return transition(coupon, 'USED', 'COUPON_USED', {
     orderId: ctx.orderId,
+    orderAmount: ctx.orderAmount ?? coupon.orderAmount,
     usedAt: ctx.now,
     discountAmount: discount.value,
   });
@@ -174,9 +205,9 @@ export function useCoupon(
 export function validateCoupon(
   coupon: Coupon,
   policy: DiscountTerms,
-  { orderAmount, orderId, now }: { orderAmount: number; orderId?: string | undefined; now: Date },
+  ctx: { orderAmount: number; orderId?: string | undefined; now: Date; room?: number | undefined },
 ): Outcome<number> {
-  return useDiscount(coupon, policy, orderId, orderAmount, now);
+  return useDiscount(coupon, policy, ctx);
 }
 
 /** Withdraws an ISSUED or RESERVED coupon (an admin action); the order fields stay as a record. */
@@ -203,23 +234,36 @@ export function restoreCoupon(coupon: Coupon, now: Date): Outcome<Transition> {
   return transition(coupon, to, 'COUPON_RESTORED', { ...RELEASED_FIELDS, usedAt: null });
 }
 
+/**
+ * A RESERVED coupon keeps the discount fixed when it joined its order (the order's amount cannot
+ * change while it holds coupons); an ISSUED one is computed now and cut to what the order has left.
+ */
 function useDiscount(
   coupon: Coupon,
   policy: DiscountTerms,
-  orderId: string | undefined,
-  orderAmount: number | undefined,
-  now: Date,
+  {
+    orderId,
+    orderAmount,
+    now,
+    room,
+  }: Omit<UseContext, 'orderId'> & { orderId?: string | undefined },
 ): Outcome<number> {
   const unusable = spendableProblem(coupon, now);
   if (unusable) return unusable;
   if (coupon.status === 'RESERVED') {
     if (orderId === undefined || coupon.orderId !== orderId) return reject('ORDER_MISMATCH');
-    if (orderAmount === undefined) return ok(coupon.discountAmount ?? 0);
+    return ok(coupon.discountAmount ?? 0);
   }
   if (orderAmount === undefined) {
     throw new TypeError('orderAmount is required to use a coupon that is not reserved');
   }
-  return computeDiscount(policy, orderAmount);
+  const discount = computeDiscount(policy, orderAmount);
+  return discount.ok ? ok(cut(discount.value, room)) : discount;
+}
+
+/** A discount cut to what is left of its order. */
+function cut(discount: number, room: number | undefined): number {
+  return room === undefined ? discount : Math.min(discount, Math.max(0, room));
 }
 
 // USED/CANCELLED come before expiry: "already used" explains more than "expired" for a spent coupon.
@@ -247,11 +291,19 @@ function transition(
     throw new Error(`illegal coupon transition ${coupon.status} -> ${to}`);
   }
   const next: Coupon = { ...coupon, ...changes, status: to };
-  return ok({
-    coupon: next,
-    from: coupon.status,
-    to,
+  return ok(describeChange(coupon, next, event));
+}
+
+/** The {@link Transition} from `before` to `after`: the event, and the order and money it concerns. */
+export function describeChange(before: Coupon, after: Coupon, event: CouponEventType): Transition {
+  return {
+    coupon: after,
+    from: before.status,
+    to: after.status,
     event,
-    orderId: next.orderId ?? coupon.orderId,
-  });
+    orderId: after.orderId ?? before.orderId,
+    orderAmount: after.orderAmount ?? before.orderAmount,
+    discountAmount: after.discountAmount ?? before.discountAmount,
+    spend: spendOf(after) - spendOf(before),
+  };
 }

@@ -14,6 +14,8 @@ export const BUSINESS_CODES = [
   'COUPON_EXPIRED',
   'MIN_ORDER_AMOUNT_NOT_MET',
   'ORDER_MISMATCH',
+  'STACKING_NOT_ALLOWED',
+  'BUDGET_EXHAUSTED',
 ] as const;
 
 /** One of {@link BUSINESS_CODES}. */
@@ -65,6 +67,8 @@ export const DEFAULT_MESSAGES: Record<BusinessCode, string> = {
   COUPON_EXPIRED: 'The coupon has expired.',
   MIN_ORDER_AMOUNT_NOT_MET: "The order amount is below the policy's minimum.",
   ORDER_MISMATCH: 'The coupon is reserved for a different order.',
+  STACKING_NOT_ALLOWED: "The order's coupons do not combine with this one.",
+  BUDGET_EXHAUSTED: "The policy's spend budget does not cover this discount.",
 };
 
 /** A business rule said no. */

@@ -8,6 +8,13 @@ export interface CouponEvent {
   policyId: string;
   userId: string;
   orderId: string | null;
+  /**
+   * The money of a change on an order: the coupon's discount and the order's amount (on a release
+   * or a restore, those it had), so a ledger downstream can follow it. Absent from `COUPON_ISSUED`
+   * and `COUPON_EXPIRED` of a coupon that never held an order.
+   */
+  discountAmount?: number | null;
+  orderAmount?: number | null;
   /** ISO-8601 in UTC. */
   occurredAt: string;
 }
@@ -29,10 +36,20 @@ export function couponEvent(
   };
 }
 
-/** The outbox event for a status change, carrying the order it concerned. */
+/** The outbox event for a status change, carrying the order and the money it concerned. */
 export function transitionEvent(
-  transition: Pick<Transition, 'coupon' | 'event' | 'orderId'>,
+  transition: Pick<Transition, 'coupon' | 'event' | 'orderId' | 'orderAmount' | 'discountAmount'>,
   ids: { eventId: string; now: Date },
 ): CouponEvent {
-  return couponEvent(transition.event, { ...transition.coupon, orderId: transition.orderId }, ids);
+  const { occurredAt, ...event } = couponEvent(
+    transition.event,
+    { ...transition.coupon, orderId: transition.orderId },
+    ids,
+  );
+  return {
+    ...event,
+    discountAmount: transition.discountAmount,
+    orderAmount: transition.orderAmount,
+    occurredAt,
+  };
 }

@@ -4,6 +4,7 @@ export * from './discount.js';
 export * from './errors.js';
 export * from './events.js';
 export * from './issuance.js';
+export * from './order.js';
 export * from './payment.js';
 export * from './payment-service.js';
 export * from './policy.js';

@@ -38,6 +38,7 @@ export function newCoupon(
     issuedAt: now,
     expiresAt: couponExpiresAt(policy, now),
     usedAt: null,
+    orderAmount: null,
     reservedAt: null,
     orderId: null,
     discountAmount: null,

@@ -1,6 +1,7 @@
 import {
   type Coupon,
   type CouponStatus,
+  describeChange,
   releaseCoupon,
   restoreCoupon,
   type Transition,
@@ -10,7 +11,14 @@ import type { DiscountTerms } from './discount.js';
 import type { BusinessCode } from './errors.js';
 
 /** The payment service's event types, as consumed from the payment topic. */
-export type PaymentEventType = 'PAYMENT_COMPLETED' | 'PAYMENT_FAILED' | 'PAYMENT_CANCELLED';
+export const PAYMENT_EVENT_TYPES = [
+  'PAYMENT_COMPLETED',
+  'PAYMENT_FAILED',
+  'PAYMENT_CANCELLED',
+  'PAYMENT_REFUNDED',
+] as const;
+/** One of {@link PAYMENT_EVENT_TYPES}. */
+export type PaymentEventType = (typeof PAYMENT_EVENT_TYPES)[number];
 
 /** What the rules need of a payment event. */
 export interface PaymentFacts {
@@ -35,9 +43,9 @@ export type PaymentDecision =
 
 /**
  * What a payment event does to a coupon held for its order: COMPLETED uses a reservation, FAILED
- * releases it, CANCELLED releases it or restores a use. Only the coupon's owner pays with it: an
- * event naming another user changes nothing, whatever the order says (any user may put any order
- * id on a reservation).
+ * releases it, CANCELLED releases it or restores a use, a full REFUNDED restores a use (a partial
+ * refund is not brought here). Only the coupon's owner pays with it: an event naming another user
+ * changes nothing, whatever the order says.
  */
 export function decidePayment(
   event: PaymentFacts,
@@ -46,8 +54,10 @@ export function decidePayment(
   now: Date,
 ): PaymentDecision {
   const applies =
-    coupon.status === 'RESERVED' ||
-    (coupon.status === 'USED' && event.type === 'PAYMENT_CANCELLED');
+    event.type === 'PAYMENT_REFUNDED'
+      ? coupon.status === 'USED'
+      : coupon.status === 'RESERVED' ||
+        (coupon.status === 'USED' && event.type === 'PAYMENT_CANCELLED');
   if (!applies) return null;
   if (coupon.userId !== event.userId) return { kind: 'skip', outcome: 'USER_MISMATCH' };
   const { orderId } = event;
@@ -81,11 +91,15 @@ function completeReservation(
   };
 }
 
-/** The reservation of an order that timed out before its payment completed. */
-export interface TimedOutReservation {
-  id: string;
+/**
+ * An order's reservation of a coupon that closed without being paid (timed out, released by its
+ * owner, or released by a failed payment): the last such one of an order is what a payment
+ * completing afterwards settles.
+ */
+export interface ClosedReservation {
   orderId: string;
   reservedAt: Date;
+  orderAmount: number | null;
   discountAmount: number;
 }
 
@@ -98,14 +112,15 @@ export interface TimedOutReservation {
 export const LATE_PAYMENT_FROM: readonly CouponStatus[] = ['ISSUED', 'EXPIRED'];
 
 /**
- * A PAYMENT_COMPLETED for an order whose reservation timed out (late completion): the coupon
- * becomes USED for that order, with the discount of the reservation, when it is still free. When
- * another order holds or used it meanwhile nothing changes (`COUPON_TAKEN`, for reconciliation).
+ * A PAYMENT_COMPLETED for an order whose reservation closed unpaid (a time-out, a release, a failed
+ * card before a retried one): the discount was granted, so the coupon becomes USED for that order,
+ * with the discount of the reservation, when it is still free. When another order holds or used it
+ * meanwhile nothing changes (`COUPON_TAKEN`, for reconciliation).
  */
 export function completeLatePayment(
   event: PaymentFacts,
   coupon: Coupon,
-  reservation: TimedOutReservation,
+  reservation: ClosedReservation,
   now: Date,
 ): PaymentDecision {
   if (event.type !== 'PAYMENT_COMPLETED' || reservation.orderId !== event.orderId) return null;
@@ -124,18 +139,10 @@ export function completeLatePayment(
     ...coupon,
     status: 'USED',
     orderId: event.orderId,
+    orderAmount: reservation.orderAmount,
     reservedAt: reservation.reservedAt,
     usedAt: now,
     discountAmount: reservation.discountAmount,
   };
-  return {
-    kind: 'change',
-    transition: {
-      coupon: used,
-      from: coupon.status,
-      to: 'USED',
-      event: 'COUPON_USED',
-      orderId: event.orderId,
-    },
-  };
+  return { kind: 'change', transition: describeChange(coupon, used, 'COUPON_USED') };
 }

@@ -1,4 +1,5 @@
 import { type Rejection, reject } from './errors.js';
+import { DEFAULT_STACKING, type Stacking } from './order.js';
 
 /** How a policy's discount is computed. */
 export const DISCOUNT_TYPES = ['FIXED_AMOUNT', 'PERCENTAGE'] as const;
@@ -32,6 +33,10 @@ export interface CouponPolicy {
   validDaysAfterIssue: number | null;
   status: PolicyStatus;
   issuedCount: number;
+  /** How its coupons combine with others on one order. */
+  stacking: Stacking;
+  /** The most its RESERVED and USED coupons may take off in all; null for no limit. */
+  budget: number | null;
   createdAt: Date;
 }
 
@@ -58,6 +63,9 @@ export interface NewPolicyInput {
   validFrom: Date;
   validUntil: Date;
   validDaysAfterIssue?: number | null;
+  /** @defaultValue {@link DEFAULT_STACKING} */
+  stacking?: Stacking;
+  budget?: number | null;
 }
 
 /** One offending field, shaped for the `details` of a `VALIDATION_ERROR`. */
@@ -118,6 +126,11 @@ export function policyInputProblems(input: NewPolicyInput, now: Date): InputProb
     if (until <= now.getTime()) add('validUntil', 'must be in the future');
   }
 
+  const budget = input.budget;
+  if (budget !== undefined && budget !== null && (!isInt(budget) || budget < 1)) {
+    add('budget', 'must be an integer of at least 1');
+  }
+
   const days = input.validDaysAfterIssue;
   if (days !== undefined && days !== null && (!isInt(days) || days < 1)) {
     add('validDaysAfterIssue', 'must be an integer of at least 1');
@@ -149,6 +162,8 @@ export function newPolicy(
     validDaysAfterIssue: input.validDaysAfterIssue ?? null,
     status: 'ACTIVE',
     issuedCount: 0,
+    stacking: input.stacking ?? DEFAULT_STACKING,
+    budget: input.budget ?? null,
     createdAt: now,
   };
 }

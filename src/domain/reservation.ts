@@ -34,14 +34,14 @@ export interface CouponReservation {
 }
 
 /**
- * ACTIVE closes once. A TIMED_OUT reservation may still be CONFIRMED: a payment that completes after
- * the timeout settles the order it was made for (late completion).
+ * ACTIVE closes once. A TIMED_OUT or RELEASED reservation may still be CONFIRMED: a payment that
+ * completes after the reservation closed unpaid settles the order it was made for.
  */
 export const RESERVATION_TRANSITIONS: Record<ReservationState, readonly ReservationState[]> = {
   ACTIVE: ['CONFIRMED', 'RELEASED', 'TIMED_OUT', 'CANCELLED'],
   TIMED_OUT: ['CONFIRMED'],
   CONFIRMED: [],
-  RELEASED: [],
+  RELEASED: ['CONFIRMED'],
   CANCELLED: [],
 };
 

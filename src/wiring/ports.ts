@@ -12,6 +12,7 @@ import {
 } from '../infra/db/coupon.reader.js';
 import { couponStore } from '../infra/db/coupon.store.js';
 import { issuanceStore } from '../infra/db/issuance.store.js';
+import { findOrder } from '../infra/db/orders.js';
 import type { Orm } from '../infra/db/orm.js';
 import { recordPendingPayments } from '../infra/db/payment-events.js';
 import { policyStore } from '../infra/db/policy.store.js';
@@ -57,6 +58,7 @@ export function databasePorts(orm: { em: EntityManager }, codeHashSecret?: strin
       history: (couponId, page) => couponHistory(fork(), couponId, page),
       reservations: (couponId) => couponReservations(fork(), couponId),
     },
+    orders: { find: (orderId) => findOrder(fork(), orderId) },
     issuance: issuanceStore(fork),
     paymentEvents: { record: (chunk) => recordPendingPayments(fork(), chunk) },
     retention: retentionStore(fork),

@@ -66,6 +66,7 @@ describe('@coupon-service/client against the running service', () => {
     expect(await alice.validateCoupon(coupon.id, { orderAmount: 30_000 })).toEqual({
       valid: true,
       discountAmount: 3000,
+      payableAmount: 27000,
     });
     const reserved = await alice
       .reserveCoupon(coupon.id, { orderId: 'order-1', orderAmount: 30_000 })

@@ -157,7 +157,7 @@ describe('coupon usage: reserve, release, use, cancel, validate, statistics', ()
     const ok = await stack.request('POST', `/v1/coupons/${id}/validate`, user('dan'), {
       orderAmount: 30000,
     });
-    expect(ok.body).toEqual({ valid: true, discountAmount: 3000 });
+    expect(ok.body).toEqual({ valid: true, discountAmount: 3000, payableAmount: 27000 });
     const low = await stack.request('POST', `/v1/coupons/${id}/validate`, user('dan'), {
       orderAmount: 100,
     });
@@ -172,7 +172,7 @@ describe('coupon usage: reserve, release, use, cancel, validate, statistics', ()
       orderAmount: 30000,
       orderId: 'o-9',
     });
-    expect(same.body).toEqual({ valid: true, discountAmount: 3000 });
+    expect(same.body).toEqual({ valid: true, discountAmount: 3000, payableAmount: 27000 });
     expect((await stack.request('GET', `/v1/coupons/${id}`, user('dan'))).body.status).toBe(
       'RESERVED',
     );
@@ -214,7 +214,9 @@ describe('coupon usage: reserve, release, use, cancel, validate, statistics', ()
               count(*) filter (where status = 'USED')::int as used,
               count(*) filter (where status = 'EXPIRED')::int as expired,
               count(*) filter (where status = 'CANCELLED')::int as cancelled,
-              coalesce(sum(discount_amount) filter (where status = 'USED'), 0)::int as discount
+              coalesce(sum(discount_amount) filter (where status = 'USED'), 0)::int as discount,
+              coalesce(sum(discount_amount) filter (where status in ('RESERVED', 'USED')), 0)::int
+                as spent
          from coupons where policy_id = ?`,
       [policy.id],
     );
@@ -229,6 +231,9 @@ describe('coupon usage: reserve, release, use, cancel, validate, statistics', ()
       remainingQuantity: 50 - (sql?.issued ?? 0),
       usageRate: (sql?.used ?? 0) / (sql?.issued ?? 1),
       totalDiscountAmount: sql?.discount,
+      budget: null,
+      budgetSpent: sql?.spent,
+      budgetRemaining: null,
     });
     expect(stats.body).toMatchObject({
       issuedCount: 12,

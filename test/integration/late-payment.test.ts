@@ -15,7 +15,7 @@ import { createTestDatabase, type TestDatabase } from '../support/services.js';
 const TTL = 15 * 60_000;
 const OWNER = 'late-owner';
 
-describe('late completion: PAYMENT_COMPLETED after the reservation timed out', () => {
+describe('late completion: PAYMENT_COMPLETED after the reservation closed unpaid', () => {
   let db: TestDatabase;
   let client: pg.Client;
   let policyId: string;
@@ -157,6 +157,61 @@ describe('late completion: PAYMENT_COMPLETED after the reservation timed out', (
     expect(warned.map((line) => [line.level, line.orderId])).toEqual([
       [40, 'order-slow-1'],
       [40, 'order-slow-2'],
+    ]);
+  });
+
+  it('a payment completing after the owner released the coupon uses it: pay, then keep it, no more', async () => {
+    const id = await issued();
+    await act(id, { type: 'RESERVE', orderId: 'order-released', orderAmount: 30000 });
+    await act(id, { type: 'RELEASE', orderId: 'order-released' });
+    expect(await coupon(id)).toMatchObject({ status: 'ISSUED', orderId: null });
+    const event = completed('order-released');
+    await pay([event]);
+    expect(await outcome(event.eventId)).toBe('COUPON_USED');
+    expect(await coupon(id)).toMatchObject({ status: 'USED', orderId: 'order-released' });
+    expect(await reservations(id)).toEqual([
+      { orderId: 'order-released', state: 'CONFIRMED', closedBy: 'system:payment' },
+    ]);
+  });
+
+  it('a card that failed and was retried: PAYMENT_FAILED then PAYMENT_COMPLETED uses the coupon', async () => {
+    const id = await issued();
+    await act(id, { type: 'RESERVE', orderId: 'order-retried', orderAmount: 30000 });
+    const failed = { ...completed('order-retried'), type: 'PAYMENT_FAILED' as const };
+    const retried = completed('order-retried');
+    await pay([failed, retried]);
+    expect(await outcome(failed.eventId)).toBe('COUPON_RELEASED');
+    expect(await outcome(retried.eventId)).toBe('COUPON_USED');
+    expect(await coupon(id)).toMatchObject({ status: 'USED', orderId: 'order-retried' });
+  });
+
+  it('another user’s coupon on the same order id cannot keep the payer’s coupon free', async () => {
+    const id = await issued();
+    await timedOut(id, 'order-shared');
+    // From before an order had one user: someone else's coupon reserved for the same order id.
+    const foreign = await insertIssuedCoupon(client, { policyId, userId: 'intruder', slot: 1 });
+    await client.query(
+      "update coupons set status = 'RESERVED', order_id = 'order-shared', reserved_at = now(), discount_amount = 1000 where id = $1",
+      [foreign],
+    );
+    const event = completed('order-shared');
+    await pay([event]);
+    expect(await outcome(event.eventId)).toBe('COUPON_USED');
+    expect(await coupon(id)).toMatchObject({ status: 'USED', orderId: 'order-shared' });
+    expect(await coupon(foreign)).toMatchObject({ status: 'RESERVED' });
+  });
+
+  it('a paid amount other than the payable amount is applied, recorded AMOUNT_MISMATCH and warned', async () => {
+    const id = await issued();
+    await act(id, { type: 'RESERVE', orderId: 'order-short', orderAmount: 30000 });
+    const { logger, lines } = capturedLogger('info');
+    const short = { ...completed('order-short'), amount: 100 };
+    await pay([short], logger);
+    expect(await coupon(id)).toMatchObject({ status: 'USED', orderId: 'order-short' });
+    expect(await outcome(short.eventId)).toBe('AMOUNT_MISMATCH');
+    const warned = lines.filter((line) => line.outcome === 'AMOUNT_MISMATCH');
+    expect(warned.map((line) => [line.level, line.amount, line.payableAmount])).toEqual([
+      [40, 100, 29000],
     ]);
   });
 

@@ -244,7 +244,7 @@ describe('the payment bridge: Kafka → payment_events + usage queue', () => {
       const invalid = JSON.stringify({
         ...paymentEvent({ orderId: key }),
         eventId: 'not-a-uuid',
-        type: 'PAYMENT_REFUNDED',
+        type: 'PAYMENT_DISPUTED',
         amount: 1.5,
         userId: undefined,
       });

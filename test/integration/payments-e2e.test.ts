@@ -278,7 +278,7 @@ describe('payments end to end on the real Kafka broker', () => {
       type,
       orderId,
       userId: 'metrics',
-      amount: 30000,
+      amount: 27000,
       occurredAt: new Date().toISOString(),
     });
     const nul = event('PAYMENT_COMPLETED', 'order\u0000metrics');
@@ -302,5 +302,62 @@ describe('payments end to end on the real Kafka broker', () => {
     expect(await delta(noCoupon)).toBe(1);
     expect(await delta(invalid)).toBe(1);
     expect(await delta(mismatch)).toBe(1);
+  });
+
+  it('money: a paid amount other than the payable one is AMOUNT_MISMATCH; refunds add up to a restore', async () => {
+    const outcomeKey = (outcome: string) =>
+      `coupon_payment_events_total{type="PAYMENT_COMPLETED",outcome="${outcome}"}`;
+    const before = await scrape(stack.app);
+    const paid = await reservedCoupon(stack, policyId, 'payer', 'order-short');
+    // 27,000 is payable (30,000 less 10%); the payment service took 100.
+    await sendPayments(producer, topics.payments, [
+      paymentMessage('PAYMENT_COMPLETED', 'order-short', 'payer', crypto.randomUUID(), 100),
+    ]);
+    await waitFor('USED', async () => (await statusOf(paid)) === 'USED');
+    /** The order's payment events once `n` of them are applied, as "TYPE amount OUTCOME". */
+    async function applied(orderId: string, n: number): Promise<string[]> {
+      let lines: string[] = [];
+      await waitFor(`${n} applied events of ${orderId}`, async () => {
+        const res = await stack.request('GET', `/v1/orders/${orderId}`, ADMIN);
+        const payments: { type: string; amount: number; outcome: string | null }[] =
+          res.body.payments;
+        lines = payments.map((p) => `${p.type} ${p.amount} ${p.outcome}`);
+        return payments.length === n && payments.every((p) => p.outcome !== null);
+      });
+      return lines;
+    }
+    expect(await applied('order-short', 1)).toEqual(['PAYMENT_COMPLETED 100 AMOUNT_MISMATCH']);
+    await waitFor(
+      'the count',
+      async () => {
+        const after = await scrape(stack.app);
+        const delta =
+          (after.samples.get(outcomeKey('AMOUNT_MISMATCH')) ?? 0) -
+          (before.samples.get(outcomeKey('AMOUNT_MISMATCH')) ?? 0);
+        return delta === 1;
+      },
+      20_000,
+    );
+
+    const refunded = await reservedCoupon(stack, policyId, 'refunder', 'order-refund');
+    await sendPayments(producer, topics.payments, [
+      paymentMessage('PAYMENT_COMPLETED', 'order-refund', 'refunder'),
+      paymentMessage('PAYMENT_REFUNDED', 'order-refund', 'refunder', crypto.randomUUID(), 7000),
+    ]);
+    expect(await applied('order-refund', 2)).toEqual([
+      'PAYMENT_COMPLETED 27000 COUPON_USED',
+      'PAYMENT_REFUNDED 7000 PARTIAL_REFUND',
+    ]);
+    expect(await statusOf(refunded)).toBe('USED');
+    await sendPayments(producer, topics.payments, [
+      paymentMessage('PAYMENT_REFUNDED', 'order-refund', 'refunder', crypto.randomUUID(), 20000),
+    ]);
+    await waitFor('restored', async () => (await statusOf(refunded)) === 'ISSUED');
+    expect(await applied('order-refund', 3)).toEqual([
+      'PAYMENT_COMPLETED 27000 COUPON_USED',
+      'PAYMENT_REFUNDED 7000 PARTIAL_REFUND',
+      'PAYMENT_REFUNDED 20000 COUPON_RESTORED',
+    ]);
+    expect((await history(refunded)).at(-1)).toBe('USED>ISSUED system:payment');
   });
 });

@@ -41,14 +41,19 @@ export async function reservedCoupon(
   return couponId;
 }
 
-export type PaymentType = 'PAYMENT_COMPLETED' | 'PAYMENT_FAILED' | 'PAYMENT_CANCELLED';
+export type PaymentType = import('../../src/domain/index.js').PaymentEventType;
 
-/** A payment event of `userId` (who pays: only their own coupons change) as a Kafka message. */
+/**
+ * A payment event of `userId` (who pays: only their own coupons change) as a Kafka message. Its
+ * amount is what {@link reservedCoupon}'s order costs with the default test policy's coupon (10% of
+ * 30,000 off).
+ */
 export function paymentMessage(
   type: PaymentType,
   orderId: string,
   userId: string,
   eventId: string = randomUUID(),
+  amount = 27000,
 ) {
   return {
     key: orderId,
@@ -57,7 +62,7 @@ export function paymentMessage(
       type,
       orderId,
       userId,
-      amount: 30000,
+      amount,
       occurredAt: new Date().toISOString(),
     }),
   };

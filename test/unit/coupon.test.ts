@@ -45,11 +45,29 @@ describe('reserveCoupon', () => {
       ...input,
       status: 'RESERVED',
       orderId: ORDER,
+      orderAmount: 42000,
       reservedAt: NOW,
       discountAmount: 4200,
     });
-    expect(t.orderId).toBe(ORDER);
+    expect(t).toMatchObject({
+      orderId: ORDER,
+      orderAmount: 42000,
+      discountAmount: 4200,
+      spend: 4200,
+    });
     expect(input).toEqual(coupon('ISSUED'));
+  });
+
+  it('cuts the discount to what is left of the order', () => {
+    expect(value(reserveCoupon(coupon('ISSUED'), terms, { ...order, room: 1000 }))).toMatchObject({
+      discountAmount: 1000,
+      spend: 1000,
+    });
+    expect(
+      value(reserveCoupon(coupon('ISSUED'), terms, { ...order, room: 0 })).coupon,
+    ).toMatchObject({
+      discountAmount: 0,
+    });
   });
 
   it('allows reserving at the very instant of expiry, not after', () => {
@@ -144,19 +162,21 @@ describe('useCoupon', () => {
       status: 'USED',
       usedAt: NOW,
       orderId: ORDER,
+      orderAmount: 42000,
       discountAmount: 4200,
     });
     expect(t.from).toBe('ISSUED');
   });
 
-  it('spends a reservation for the same order, recomputing the discount when given the amount', () => {
-    const t = value(useCoupon(coupon('RESERVED'), terms, { ...order, orderAmount: 100000 }));
+  it('spends a reservation for the same order with the discount fixed when it joined the order', () => {
+    const t = value(useCoupon(coupon('RESERVED'), terms, { ...order, orderAmount: 30000 }));
     expect(t.coupon).toMatchObject({
       status: 'USED',
       usedAt: NOW,
       orderId: ORDER,
-      discountAmount: 5000,
+      discountAmount: 3000,
     });
+    expect(t.spend).toBe(0);
     expect(t.coupon.reservedAt).toEqual(coupon('RESERVED').reservedAt);
   });
 
@@ -205,8 +225,8 @@ describe('validateCoupon', () => {
       'a reservation for the same order',
       coupon('RESERVED'),
       ORDER,
-      42000,
-      { ok: true, value: 4200 },
+      30000,
+      { ok: true, value: 3000 },
     ],
     [
       'a reservation for another order',

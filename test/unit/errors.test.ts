@@ -24,6 +24,8 @@ describe('business codes', () => {
         'COUPON_EXPIRED',
         'MIN_ORDER_AMOUNT_NOT_MET',
         'ORDER_MISMATCH',
+        'STACKING_NOT_ALLOWED',
+        'BUDGET_EXHAUSTED',
       ].sort(),
     );
   });

@@ -25,6 +25,8 @@ export function policy(overrides: Partial<CouponPolicy> = {}): CouponPolicy {
     validDaysAfterIssue: null,
     status: 'ACTIVE',
     issuedCount: 0,
+    stacking: 'EXCLUSIVE',
+    budget: null,
     createdAt: at(-2 * DAY),
     ...overrides,
   };
@@ -61,13 +63,11 @@ export function coupon(status: CouponStatus = 'ISSUED', overrides: Partial<Coupo
     usedAt: null,
     reservedAt: null,
     orderId: null,
+    orderAmount: null,
     discountAmount: null,
   };
-  if (status === 'RESERVED') {
-    Object.assign(base, { orderId: ORDER, reservedAt: at(-10 * 60_000), discountAmount: 3000 });
-  }
-  if (status === 'USED') {
-    Object.assign(base, { orderId: ORDER, usedAt: at(-60_000), discountAmount: 3000 });
-  }
+  const held = { orderId: ORDER, orderAmount: 30000, discountAmount: 3000 };
+  if (status === 'RESERVED') Object.assign(base, { ...held, reservedAt: at(-10 * 60_000) });
+  if (status === 'USED') Object.assign(base, { ...held, usedAt: at(-60_000) });
   return Object.freeze({ ...base, ...overrides });
 }

@@ -45,6 +45,7 @@ describe('newCoupon', () => {
       usedAt: null,
       reservedAt: null,
       orderId: null,
+      orderAmount: null,
       discountAmount: null,
     });
   });

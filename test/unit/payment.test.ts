@@ -25,6 +25,22 @@ describe('decidePayment', () => {
     });
   });
 
+  it('restores a used coupon on a full refund, giving its discount back; leaves a reservation alone', () => {
+    expect(decidePayment(event('PAYMENT_REFUNDED'), coupon('USED'), terms, NOW)).toMatchObject({
+      kind: 'change',
+      transition: {
+        from: 'USED',
+        to: 'ISSUED',
+        event: 'COUPON_RESTORED',
+        orderId: ORDER,
+        discountAmount: 3000,
+        orderAmount: 30000,
+        spend: -3000,
+      },
+    });
+    expect(decidePayment(event('PAYMENT_REFUNDED'), coupon('RESERVED'), terms, NOW)).toBeNull();
+  });
+
   it('refuses every event naming another user: USER_MISMATCH, no change', () => {
     for (const type of ['PAYMENT_COMPLETED', 'PAYMENT_FAILED', 'PAYMENT_CANCELLED'] as const) {
       expect(decidePayment(event(type, 'user-2'), coupon('RESERVED'), terms, NOW)).toEqual({
@@ -72,7 +88,12 @@ describe('decidePayment', () => {
 });
 
 describe('completeLatePayment', () => {
-  const reservation = { id: 'r-1', orderId: ORDER, reservedAt: at(-HOUR), discountAmount: 2500 };
+  const reservation = {
+    orderId: ORDER,
+    reservedAt: at(-HOUR),
+    orderAmount: 25000,
+    discountAmount: 2500,
+  };
   const late = (c: ReturnType<typeof coupon>, e = event('PAYMENT_COMPLETED')) =>
     completeLatePayment(e, c, reservation, NOW);
 
@@ -84,6 +105,7 @@ describe('completeLatePayment', () => {
           ...coupon('ISSUED'),
           status: 'USED',
           orderId: ORDER,
+          orderAmount: 25000,
           reservedAt: reservation.reservedAt,
           usedAt: NOW,
           discountAmount: 2500,
@@ -92,6 +114,9 @@ describe('completeLatePayment', () => {
         to: 'USED',
         event: 'COUPON_USED',
         orderId: ORDER,
+        orderAmount: 25000,
+        discountAmount: 2500,
+        spend: 2500,
       },
     });
   });

@@ -136,6 +136,8 @@ describe('newPolicy', () => {
       validDaysAfterIssue: null,
       status: 'ACTIVE',
       issuedCount: 0,
+      stacking: 'EXCLUSIVE',
+      budget: null,
       createdAt: NOW,
     });
     expect(DEFAULT_PER_USER_LIMIT).toBe(1);

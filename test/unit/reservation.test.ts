@@ -43,6 +43,9 @@ describe('reservation records', () => {
       to: 'USED',
       event: 'COUPON_USED',
       orderId: ORDER,
+      orderAmount: 30000,
+      discountAmount: 3000,
+      spend: 3000,
     } as const;
     expect(() => openReservation(t, { id: 'r', orderAmount: 1, now: NOW, ttlMs: TTL })).toThrow();
   });
@@ -57,13 +60,14 @@ describe('reservation records', () => {
     expect(closingState({ from: 'ISSUED', to: 'RESERVED' })).toBeNull();
   });
 
-  it('ACTIVE closes once; only a timed-out reservation may still be confirmed (late payment)', () => {
+  it('ACTIVE closes once; only one closed unpaid (timed out, released) may still be confirmed', () => {
     const allowed = new Set([
       'ACTIVE>CONFIRMED',
       'ACTIVE>RELEASED',
       'ACTIVE>TIMED_OUT',
       'ACTIVE>CANCELLED',
       'TIMED_OUT>CONFIRMED',
+      'RELEASED>CONFIRMED',
     ]);
     for (const from of RESERVATION_STATES) {
       for (const to of RESERVATION_STATES) {

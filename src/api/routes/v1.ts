@@ -11,6 +11,7 @@ import { couponActionRoutes } from './coupon-actions.js';
 import { couponRoutes } from './coupons.js';
 import { issuanceRoutes } from './issuances.js';
 import { jobRoutes } from './jobs.js';
+import { orderRoutes } from './orders.js';
 import { policyRoutes } from './policies.js';
 
 export interface V1Deps {
@@ -58,4 +59,5 @@ export function mountV1(
   app.route('/', couponRoutes({ ports, cursors }));
   app.route('/', auditRoutes({ ports, cursors }));
   app.route('/', couponActionRoutes({ ports }));
+  app.route('/', orderRoutes({ ports }));
 }

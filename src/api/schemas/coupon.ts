@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { COUPON_STATUSES, RESERVATION_STATES } from '../../domain/index.js';
+import { COUPON_STATUSES, PAYMENT_EVENT_TYPES, RESERVATION_STATES } from '../../domain/index.js';
 import { amount, paginationQuery, text } from './common.js';
 
 export const couponSchema = z
@@ -67,7 +67,8 @@ export const reservationsSchema = z
   })
   .openapi('CouponReservations');
 
-const orderId = text({ min: 1, max: 200, trim: true });
+export const orderIdText = text({ min: 1, max: 200, trim: true });
+const orderId = orderIdText;
 const orderAmount = amount();
 
 export const orderBody = z.strictObject({ orderId, orderAmount }).openapi('OrderAction');
@@ -83,6 +84,9 @@ export const validationSchema = z
   .object({
     valid: z.boolean(),
     discountAmount: z.number().optional(),
+    payableAmount: z.number().optional().openapi({
+      description: 'what the order would cost with this coupon, after its other coupons',
+    }),
     reason: z.string().optional(),
   })
   .openapi('CouponValidation');
@@ -99,5 +103,35 @@ export const statisticsSchema = z
     remainingQuantity: z.number(),
     usageRate: z.number(),
     totalDiscountAmount: z.number(),
+    budget: z.number().nullable(),
+    budgetSpent: z.number().openapi({ description: 'the discounts of RESERVED and USED coupons' }),
+    budgetRemaining: z.number().nullable(),
   })
   .openapi('PolicyStatistics');
+
+export const orderSchema = z
+  .object({
+    orderId: z.string(),
+    userId: z.string(),
+    orderAmount: z.number(),
+    coupons: z.array(
+      z.object({
+        couponId: z.string(),
+        policyId: z.string(),
+        status: z.enum(COUPON_STATUSES),
+        discountAmount: z.number(),
+      }),
+    ),
+    totalDiscountAmount: z.number(),
+    payableAmount: z.number(),
+    payments: z.array(
+      z.object({
+        eventId: z.string(),
+        type: z.enum(PAYMENT_EVENT_TYPES),
+        amount: z.number(),
+        outcome: z.string().nullable().openapi({ description: 'null while the event is pending' }),
+        at: z.string(),
+      }),
+    ),
+  })
+  .openapi('Order');

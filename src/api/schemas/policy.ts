@@ -1,5 +1,10 @@
 import { z } from '@hono/zod-openapi';
-import { DISCOUNT_TYPES, ISSUE_TYPES, POLICY_STATUSES } from '../../domain/index.js';
+import {
+  DISCOUNT_TYPES,
+  ISSUE_TYPES,
+  POLICY_STATUSES,
+  STACKING_MODES,
+} from '../../domain/index.js';
 import { amount, INT32_MAX, text } from './common.js';
 
 const instant = () =>
@@ -22,6 +27,13 @@ export const createPolicyBody = z
     validFrom: instant().openapi({ type: 'string', format: 'date-time', maxLength: 40 }),
     validUntil: instant().openapi({ type: 'string', format: 'date-time', maxLength: 40 }),
     validDaysAfterIssue: z.number().int().min(1).max(36_500).nullable().optional(),
+    stacking: z.enum(STACKING_MODES).optional().openapi({
+      description:
+        'EXCLUSIVE (default): the only coupon of its order; STACKABLE: combines with other stackable coupons, one per policy',
+    }),
+    budget: amount().min(1).nullable().optional().openapi({
+      description: 'the most the discounts of its RESERVED and USED coupons may add up to',
+    }),
   })
   .openapi('NewPolicy');
 
@@ -42,6 +54,8 @@ export const policySchema = z
     validDaysAfterIssue: z.number().nullable(),
     status: z.enum(POLICY_STATUSES),
     issuedCount: z.number(),
+    stacking: z.enum(STACKING_MODES),
+    budget: z.number().nullable(),
     createdAt: z.string(),
   })
   .openapi('Policy');

@@ -1,12 +1,14 @@
 import type {
+  ClosedReservation,
   Coupon,
   CouponPolicy,
   CouponReservation,
   CouponStatus,
   DiscountTerms,
+  Order,
+  OrderCoupon,
   PaymentEventType,
   ReservationState,
-  TimedOutReservation,
   Transition,
 } from '../../domain/index.js';
 import type { Fence, Page } from './basics.js';
@@ -42,18 +44,22 @@ export interface CouponReader {
 export interface LockedCoupon {
   coupon: Coupon;
   policy: CouponPolicy & DiscountTerms;
-  /** Orders whose latest reservation of this coupon timed out (a payment completing late). */
-  late?: TimedOutReservation[];
+  /**
+   * Orders whose reservation that closed last, unpaid, is of this coupon (a payment completing
+   * after a time-out, a release or a failed card).
+   */
+  late?: ClosedReservation[];
 }
 
 /**
  * What a change does to the coupon's reservation records: `open` a new ACTIVE one (every reserve),
- * `close` the ACTIVE one in a given state, or `confirm` a TIMED_OUT one by id (a late payment).
+ * `close` the ACTIVE one in a given state, or `confirm` the coupon's reservation for its order that
+ * closed last unpaid (TIMED_OUT or RELEASED: a payment completing after it closed).
  */
 export type ReservationWrite =
   | { open: CouponReservation }
   | { close: ReservationState }
-  | { confirm: string };
+  | { confirm: true };
 
 /** A status change the domain decided, to be written with its history, event and reservation. */
 export interface Change {
@@ -73,6 +79,21 @@ export interface PendingPaymentEvent {
   type: PaymentEventType;
   orderId: string;
   userId: string;
+  amount: number;
+}
+
+/** An order locked for a change of its coupons, with the coupons it holds in the order they joined. */
+export interface LockedOrder {
+  /** Null when the order has never held a coupon. */
+  order: Order | null;
+  held: OrderCoupon[];
+}
+
+/** What a payment changed of an order's money. */
+export interface OrderPayments {
+  orderId: string;
+  paidAmount: number;
+  refundedAmount: number;
 }
 
 /** A reservation past its expiry, as the timeout sweep reads it. */
@@ -86,6 +107,19 @@ export interface StaleReservation {
 }
 
 export interface CouponTx {
+  /**
+   * The order locked for the rest of the transaction (also while it does not exist yet), with the
+   * coupons it holds. Taken before the coupon: every change of an order's coupons locks the order
+   * first, so two reserves for one order run one after the other.
+   */
+  lockOrder(orderId: string): Promise<LockedOrder>;
+  /** Records the order's user and amount (a new order, or one that held no coupon restating it). */
+  saveOrder(order: Pick<Order, 'orderId' | 'userId' | 'orderAmount'>): Promise<void>;
+  /** Existing orders of these ids, locked in id order. */
+  lockOrders(orderIds: string[]): Promise<Order[]>;
+  saveOrderPayments(orders: OrderPayments[]): Promise<void>;
+  /** The policy's spend so far, its row locked for the rest of the transaction. */
+  lockBudget(policyId: string): Promise<number>;
   /** The coupon row locked for the rest of the transaction, with its policy's terms. */
   lockCoupon(couponId: string): Promise<LockedCoupon | null>;
   /**

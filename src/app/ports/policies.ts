@@ -37,8 +37,11 @@ export interface AuditLog {
   list(page: { limit: number; cursor?: string }): Promise<Page<AuditRecord>>;
 }
 
-/** A policy with the count of codes generated for it. */
-export type StoredPolicy = CouponPolicy & { codesGenerated: number };
+/**
+ * A policy with the count of codes generated for it and what its budget has given (the discounts
+ * of its RESERVED and USED coupons, kept for budgeted policies).
+ */
+export type StoredPolicy = CouponPolicy & { codesGenerated: number; budgetSpent: number };
 
 export interface PolicyTx {
   insert(policy: StoredPolicy): Promise<void>;
@@ -72,6 +75,12 @@ export interface PolicyStatistics {
   remainingQuantity: number;
   usageRate: number;
   totalDiscountAmount: number;
+  /** The policy's spend budget; null without one. */
+  budget: number | null;
+  /** The discounts of its RESERVED and USED coupons. */
+  budgetSpent: number;
+  /** `budget − budgetSpent`, never below 0; null without a budget. */
+  budgetRemaining: number | null;
 }
 
 /** The statistics: computed from PostgreSQL, kept in a cache that every committed change outdates. */

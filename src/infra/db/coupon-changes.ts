@@ -41,14 +41,15 @@ export async function lockOrderCoupons(
     tx,
     `with late as (
        select distinct on (r.order_id) r.id, r.order_id, r.coupon_id, r.reserved_at,
-              r.discount_amount
+              r.order_amount, r.discount_amount
          from coupon_reservations r
-        where r.order_id = any(?::text[]) and r.state = 'TIMED_OUT'
-        order by r.order_id, r.reserved_at desc, r.id desc
+        where r.order_id = any(?::text[]) and r.state in ('TIMED_OUT', 'RELEASED')
+        order by r.order_id, r.closed_at desc, r.id desc
      )
      select ${COUPON_COLUMNS},
-            (select json_agg(json_build_object('id', l.id, 'orderId', l.order_id,
-                    'reservedAt', l.reserved_at, 'discountAmount', l.discount_amount))
+            (select json_agg(json_build_object('orderId', l.order_id,
+                    'reservedAt', l.reserved_at, 'orderAmount', l.order_amount,
+                    'discountAmount', l.discount_amount))
                from late l where l.coupon_id = c.id) as late
        from coupons c
       where c.id in (select o.id from coupons o
@@ -68,7 +69,12 @@ export async function lockOrderCoupons(
   const byId = new Map(policies.map((row) => [row.id as string, toPolicy(row as never)]));
   return coupons.map((coupon, i) => {
     const late = rows[i]?.late as
-      | { id: string; orderId: string; reservedAt: string; discountAmount: number }[]
+      | {
+          orderId: string;
+          reservedAt: string;
+          orderAmount: number | null;
+          discountAmount: number;
+        }[]
       | null;
     return {
       coupon,
@@ -77,6 +83,7 @@ export async function lockOrderCoupons(
         late: late.map((r) => ({
           ...r,
           reservedAt: new Date(r.reservedAt),
+          orderAmount: r.orderAmount === null ? null : Number(r.orderAmount),
           discountAmount: Number(r.discountAmount),
         })),
       }),
@@ -96,7 +103,7 @@ function reservationColumns({ transition, reservation }: Change) {
     res_order_amount: open?.orderAmount ?? null,
     res_expires_at: open?.expiresAt ?? null,
     res_close: write && 'close' in write ? write.close : null,
-    res_confirm_id: write && 'confirm' in write ? write.confirm : null,
+    res_confirm: write !== null && 'confirm' in write,
   };
 }
 
@@ -107,6 +114,9 @@ export function changeRow(change: Change, now: Date) {
   return {
     ...reservationColumns(change),
     user_id: coupon.userId,
+    policy_id: coupon.policyId,
+    spend: transition.spend,
+    order_amount: coupon.orderAmount,
     id: coupon.id,
     from_status: from,
     status: to,
@@ -133,11 +143,12 @@ export const CHANGES_CTE = `x as (
       as x(id uuid, from_status text, status text, order_id text, reserved_at timestamptz,
            used_at timestamptz, discount_amount bigint, actor text, reason text, event jsonb,
            user_id text, res_open_id uuid, res_order_amount bigint, res_expires_at timestamptz,
-           res_close text, res_confirm_id uuid)
+           res_close text, res_confirm boolean, policy_id uuid, spend bigint, order_amount bigint)
   ), changed as (
     update coupons c
-       set status = x.status, order_id = x.order_id, reserved_at = x.reserved_at,
-           used_at = x.used_at, discount_amount = x.discount_amount, updated_at = ?
+       set status = x.status, order_id = x.order_id, order_amount = x.order_amount,
+           reserved_at = x.reserved_at, used_at = x.used_at, discount_amount = x.discount_amount,
+           updated_at = ?
       from x
      where c.id = x.id and c.status = x.from_status
     returning c.id
@@ -155,7 +166,15 @@ export const CHANGES_CTE = `x as (
     update coupon_reservations r
        set state = 'CONFIRMED', closed_at = ?, closed_by = x.actor, reason = x.reason
       from x
-     where x.res_confirm_id is not null and r.id = x.res_confirm_id and r.state = 'TIMED_OUT'
+     where x.res_confirm and r.id = (
+       select u.id from coupon_reservations u
+        where u.coupon_id = x.id and u.order_id = x.order_id
+          and u.state in ('TIMED_OUT', 'RELEASED')
+        order by u.closed_at desc, u.id desc limit 1)
+  ), budgets as (
+    update coupon_policies p set budget_spent = p.budget_spent + s.spend
+      from (select policy_id, sum(spend) as spend from x group by policy_id) s
+     where p.id = s.policy_id and s.spend <> 0 and p.budget is not null
   ), reservations_opened as (
     insert into coupon_reservations (id, coupon_id, order_id, user_id, order_amount,
                                      discount_amount, state, reserved_at, expires_at)

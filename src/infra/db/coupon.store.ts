@@ -8,6 +8,7 @@ import type {
 import type { Coupon } from '../../domain/index.js';
 import { lockCoupon, lockOrderCoupons, saveChanges } from './coupon-changes.js';
 import { inFencedTransaction } from './fence.js';
+import { lockBudget, lockOrder, lockOrders, saveOrder, saveOrderPayments } from './orders.js';
 import { paymentOutcomes } from './payment-events.js';
 import { COUPON_COLUMNS, POLICY_COLUMNS, toCoupon, toPolicy } from './row-to-domain.js';
 import { json, pgArray, query } from './sql.js';
@@ -61,6 +62,11 @@ export function couponStore(fork: () => EntityManager): CouponStore {
 
 function couponTx(tx: EntityManager): CouponTx {
   return {
+    lockOrder: (orderId) => lockOrder(tx, orderId),
+    saveOrder: (order) => saveOrder(tx, order),
+    lockOrders: (orderIds) => lockOrders(tx, orderIds),
+    saveOrderPayments: (orders) => saveOrderPayments(tx, orders),
+    lockBudget: (policyId) => lockBudget(tx, policyId),
     lockCoupon: (couponId) => lockCoupon(tx, couponId),
     lockOrderCoupons: (orderIds) => lockOrderCoupons(tx, orderIds),
     saveChanges: (changes, now) => saveChanges(tx, changes, now),
@@ -82,7 +88,8 @@ function couponTx(tx: EntityManager): CouponTx {
     lockPendingPayments: (orderIds) =>
       query<PendingPaymentEvent>(
         tx,
-        `select event_id as "eventId", event_type as type, order_id as "orderId", user_id as "userId"
+        `select event_id as "eventId", event_type as type, order_id as "orderId", user_id as "userId",
+                amount::float8 as amount
            from payment_events
           where order_id = any(?::text[]) and applied_at is null
           order by order_id, kafka_partition, kafka_offset

@@ -4,6 +4,7 @@ import type { Coupon, CouponPolicy, CouponStatus } from '../../domain/index.js';
 /** A policy row: the domain policy plus bookkeeping the domain does not need. */
 export interface PolicyRecord extends CouponPolicy {
   codesGenerated: number;
+  budgetSpent: number;
   updatedAt: Date;
 }
 
@@ -46,7 +47,10 @@ export const PolicyEntity = new EntitySchema<PolicyRecord>({
     validDaysAfterIssue: { type: 'integer', nullable: true },
     status: { type: 'text' },
     issuedCount: { type: 'integer' },
+    stacking: { type: 'text' },
+    budget: { ...money(), nullable: true },
     codesGenerated: { type: 'integer' },
+    budgetSpent: money(),
     createdAt: { type: 'Date', columnType: 'timestamptz' },
     updatedAt: { type: 'Date', columnType: 'timestamptz' },
   },
@@ -66,6 +70,7 @@ export const CouponEntity = new EntitySchema<CouponRecord>({
     reservedAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
     usedAt: { type: 'Date', columnType: 'timestamptz', nullable: true },
     orderId: { type: 'text', nullable: true },
+    orderAmount: { ...money(), nullable: true },
     discountAmount: { ...money(), nullable: true },
     issueJobId: { type: 'text' },
     codeId: { type: 'uuid', nullable: true },

@@ -3,7 +3,8 @@ import type { Coupon, CouponPolicy } from '../../domain/index.js';
 /** Column lists that read rows straight into the domain's shapes. */
 export const COUPON_COLUMNS = `c.id, c.policy_id as "policyId", c.user_id as "userId", c.status,
   c.issued_at as "issuedAt", c.expires_at as "expiresAt", c.used_at as "usedAt",
-  c.reserved_at as "reservedAt", c.order_id as "orderId", c.discount_amount as "discountAmount",
+  c.reserved_at as "reservedAt", c.order_id as "orderId", c.order_amount as "orderAmount",
+  c.discount_amount as "discountAmount",
   c.issue_job_id as "issueJobId"`;
 
 export const POLICY_COLUMNS = `p.id, p.name, p.description, p.discount_type as "discountType",
@@ -12,12 +13,15 @@ export const POLICY_COLUMNS = `p.id, p.name, p.description, p.discount_type as "
   p.total_quantity as "totalQuantity", p.per_user_limit as "perUserLimit",
   p.valid_from as "validFrom", p.valid_until as "validUntil",
   p.valid_days_after_issue as "validDaysAfterIssue", p.status, p.issued_count as "issuedCount",
-  p.codes_generated as "codesGenerated", p.created_at as "createdAt"`;
+  p.codes_generated as "codesGenerated", p.stacking, p.budget,
+  p.budget_spent as "budgetSpent", p.created_at as "createdAt"`;
 
 type Raw<T> = { [K in keyof T]: unknown };
 
 const num = (value: unknown): number => Number(value);
-const numOrNull = (value: unknown): number | null => (value === null ? null : Number(value));
+// Undefined too: results stored as JSON before a field existed lack it.
+const numOrNull = (value: unknown): number | null =>
+  value === null || value === undefined ? null : Number(value);
 const date = (value: unknown): Date => (value instanceof Date ? value : new Date(String(value)));
 const dateOrNull = (value: unknown): Date | null => (value === null ? null : date(value));
 
@@ -32,17 +36,20 @@ export function toCoupon(row: Raw<Coupon>): Coupon {
     expiresAt: date(row.expiresAt),
     usedAt: dateOrNull(row.usedAt),
     reservedAt: dateOrNull(row.reservedAt),
+    orderAmount: numOrNull(row.orderAmount),
     discountAmount: numOrNull(row.discountAmount),
   };
 }
 
-export function toPolicy(row: Raw<CouponPolicy & { codesGenerated: number }>): CouponPolicy & {
-  codesGenerated: number;
-} {
+type PolicyRow = CouponPolicy & { codesGenerated: number; budgetSpent: number };
+
+export function toPolicy(row: Raw<PolicyRow>): PolicyRow {
   return {
-    ...(row as CouponPolicy & { codesGenerated: number }),
+    ...(row as PolicyRow),
+    budgetSpent: num(row.budgetSpent),
     maxDiscountAmount: numOrNull(row.maxDiscountAmount),
     minOrderAmount: num(row.minOrderAmount),
+    budget: numOrNull(row.budget),
     validFrom: date(row.validFrom),
     validUntil: date(row.validUntil),
     createdAt: date(row.createdAt),

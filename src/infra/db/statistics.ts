@@ -9,7 +9,9 @@ export async function computeStatistics(
 ): Promise<PolicyStatistics | null> {
   const [row] = await query<Record<string, string | number | null>>(
     em,
-    `select p.total_quantity as "totalQuantity",
+    `select p.total_quantity as "totalQuantity", p.budget,
+            coalesce(sum(c.discount_amount) filter (where c.status in ('RESERVED', 'USED')), 0)
+              ::bigint as "budgetSpent",
             count(c.id)::int as "issuedCount",
             count(*) filter (where c.status = 'RESERVED')::int as "reservedCount",
             count(*) filter (where c.status = 'USED')::int as "usedCount",
@@ -38,5 +40,14 @@ export async function computeStatistics(
     remainingQuantity: totalQuantity - issuedCount,
     usageRate: issuedCount === 0 ? 0 : usedCount / issuedCount,
     totalDiscountAmount: Number(row.totalDiscountAmount),
+    ...budgetFigures(row.budget === null ? null : Number(row.budget), Number(row.budgetSpent)),
+  };
+}
+
+function budgetFigures(budget: number | null, budgetSpent: number) {
+  return {
+    budget,
+    budgetSpent,
+    budgetRemaining: budget === null ? null : Math.max(0, budget - budgetSpent),
   };
 }

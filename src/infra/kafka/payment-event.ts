@@ -1,11 +1,6 @@
 import { z } from 'zod';
+import { PAYMENT_EVENT_TYPES } from '../../domain/payment.js';
 import { textProblem, textProblemMessage } from '../../domain/text.js';
-
-export const PAYMENT_EVENT_TYPES = [
-  'PAYMENT_COMPLETED',
-  'PAYMENT_FAILED',
-  'PAYMENT_CANCELLED',
-] as const;
 
 /**
  * The value of a message on the payment topic. Unknown extra fields are dropped, not refused, so the

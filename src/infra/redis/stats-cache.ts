@@ -21,7 +21,8 @@ export class StatsCache {
   }
 
   private valueKey(policyId: string) {
-    return `${this.prefix}:stats:val:${policyId}`;
+    // v2: the statistics gained the budget's figures; values cached before are not read.
+    return `${this.prefix}:stats:val2:${policyId}`;
   }
 
   /** Called by every code path that changes coupons, after its transaction committed. */
