@@ -48,3 +48,59 @@ describe('migrations', () => {
     ).rejects.toThrow(/coupon_policies_quota/);
   });
 });
+
+describe('the orders migration on a database with coupons in use', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase({ migrate: false });
+  });
+  afterAll(() => db.drop());
+
+  it('backfills the orders, order amounts and budget counters it adds, and goes down again', async () => {
+    const { Migrator } = await import('@mikro-orm/migrations');
+    Migrator.register(db.orm);
+    const migrator = db.orm.getMigrator();
+    await migrator.up({ to: 'Migration20261202LockFences' });
+    const sql = db.orm.em.getConnection();
+    const policy = '00000000-0000-7000-8000-000000000010';
+    const coupon = '00000000-0000-7000-8000-000000000011';
+    await sql.execute(
+      `insert into coupon_policies (id, name, discount_type, discount_value, issue_type, total_quantity,
+         valid_from, valid_until)
+       values (?, 'p', 'FIXED_AMOUNT', 1500, 'DIRECT', 10, now(), now() + interval '1 day')`,
+      [policy],
+    );
+    await sql.execute(
+      `insert into coupons (id, policy_id, user_id, user_slot, status, issued_at, expires_at,
+         reserved_at, order_id, discount_amount, issue_job_id)
+       values (?, ?, 'u', 1, 'RESERVED', now(), now() + interval '1 day', now(), 'o-old', 1500, 'j')`,
+      [coupon, policy],
+    );
+    await sql.execute(
+      `insert into coupon_reservations (id, coupon_id, order_id, user_id, order_amount,
+         discount_amount, state, reserved_at, expires_at)
+       values (gen_random_uuid(), ?, 'o-old', 'u', 20000, 1500, 'ACTIVE', now(), now() + interval '15 minutes')`,
+      [coupon],
+    );
+
+    await migrator.up();
+    expect(await sql.execute('select order_id, user_id, order_amount::int from orders')).toEqual([
+      { order_id: 'o-old', user_id: 'u', order_amount: 20000 },
+    ]);
+    expect(
+      await sql.execute(
+        `select c.order_amount::int, p.stacking, p.budget, p.budget_spent::int
+           from coupons c join coupon_policies p on p.id = c.policy_id`,
+      ),
+    ).toEqual([{ order_amount: 20000, stacking: 'EXCLUSIVE', budget: null, budget_spent: 1500 }]);
+
+    await migrator.down({ to: 'Migration20261202LockFences' });
+    const [columns] = await sql.execute<{ n: number }[]>(
+      `select count(*)::int as n from information_schema.columns
+        where table_name in ('coupons', 'coupon_policies')
+          and column_name in ('order_amount', 'stacking', 'budget', 'budget_spent')`,
+    );
+    expect(columns?.n).toBe(0);
+    await migrator.up();
+  });
+});
