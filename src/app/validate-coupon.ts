@@ -37,7 +37,7 @@ async function judge(
       : alone;
   }
   const record = await ports.orders.find(input.orderId);
-  const held = record?.coupons.filter((c) => c.status === 'RESERVED' || c.status === 'USED') ?? [];
+  const held = record?.coupons ?? [];
   const joined = joinOrder(
     { order: record?.order ?? null, held },
     { coupon, policy },

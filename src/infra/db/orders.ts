@@ -6,7 +6,7 @@ import type {
   OrderPayments,
   OrderRecord,
 } from '../../app/ports.js';
-import type { Order, OrderCoupon } from '../../domain/index.js';
+import type { Order } from '../../domain/index.js';
 import { json, pgArray, query } from './sql.js';
 
 /** The advisory-lock class of orders (an order that has no row yet has nothing else to lock). */
@@ -38,26 +38,29 @@ export async function lockOrder(tx: EntityManager, orderId: string): Promise<Loc
     `select ${ORDER_COLUMNS} from orders o where o.order_id = ? for update`,
     [orderId],
   );
-  const held = await query<Record<string, unknown>>(
-    tx,
-    `select c.id as "couponId", c.policy_id as "policyId", p.stacking,
+  return { order: row ? toOrder(row) : null, held: await heldCoupons(tx, orderId) };
+}
+
+/** The coupons the order holds (RESERVED for it or USED on it), in the order they joined it. */
+async function heldCoupons(em: EntityManager, orderId: string): Promise<OrderCouponRecord[]> {
+  const rows = await query<Record<string, unknown>>(
+    em,
+    `select c.id as "couponId", c.policy_id as "policyId", p.stacking, c.status,
             c.discount_amount as "discountAmount"
        from coupons c join coupon_policies p on p.id = c.policy_id
       where c.order_id = ? and c.status in ('RESERVED', 'USED')
       order by coalesce(c.reserved_at, c.used_at), c.id`,
     [orderId],
   );
-  return {
-    order: row ? toOrder(row) : null,
-    held: held.map(
-      (h): OrderCoupon => ({
-        couponId: h.couponId as string,
-        policyId: h.policyId as string,
-        stacking: h.stacking as OrderCoupon['stacking'],
-        discountAmount: Number(h.discountAmount ?? 0),
-      }),
-    ),
-  };
+  return rows.map(
+    (c): OrderCouponRecord => ({
+      couponId: c.couponId as string,
+      policyId: c.policyId as string,
+      stacking: c.stacking as OrderCouponRecord['stacking'],
+      status: c.status as OrderCouponRecord['status'],
+      discountAmount: Number(c.discountAmount ?? 0),
+    }),
+  );
 }
 
 export async function saveOrder(
@@ -112,15 +115,6 @@ export async function findOrder(em: EntityManager, orderId: string): Promise<Ord
     [orderId],
   );
   if (!row) return null;
-  const coupons = await query<Record<string, unknown>>(
-    em,
-    `select c.id as "couponId", c.policy_id as "policyId", p.stacking, c.status,
-            c.discount_amount as "discountAmount"
-       from coupons c join coupon_policies p on p.id = c.policy_id
-      where c.order_id = ? and c.status in ('RESERVED', 'USED')
-      order by coalesce(c.reserved_at, c.used_at), c.id`,
-    [orderId],
-  );
   const payments = await query<Record<string, unknown>>(
     em,
     `select event_id as "eventId", event_type as type, amount, outcome, occurred_at as at
@@ -130,15 +124,7 @@ export async function findOrder(em: EntityManager, orderId: string): Promise<Ord
   );
   return {
     order: toOrder(row),
-    coupons: coupons.map(
-      (c): OrderCouponRecord => ({
-        couponId: c.couponId as string,
-        policyId: c.policyId as string,
-        stacking: c.stacking as OrderCouponRecord['stacking'],
-        status: c.status as OrderCouponRecord['status'],
-        discountAmount: Number(c.discountAmount ?? 0),
-      }),
-    ),
+    coupons: await heldCoupons(em, orderId),
     payments: payments.map(
       (p): OrderPaymentRecord => ({
         eventId: p.eventId as string,
