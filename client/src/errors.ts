@@ -25,6 +25,8 @@ export type JobErrorCode =
   | 'COUPON_EXPIRED'
   | 'MIN_ORDER_AMOUNT_NOT_MET'
   | 'ORDER_MISMATCH'
+  | 'STACKING_NOT_ALLOWED'
+  | 'BUDGET_EXHAUSTED'
   | 'INTERNAL';
 
 /** A 4xx/5xx answer of the API: `{"error": {"code", "message", "details"}}`, with its status. */

@@ -27,6 +27,8 @@ export interface Schemas {
     validDaysAfterIssue: number | null;
     status: 'ACTIVE' | 'INACTIVE';
     issuedCount: number;
+    stacking: 'EXCLUSIVE' | 'STACKABLE';
+    budget: number | null;
     createdAt: string;
   };
   Error: { error: { code: string; message: string; details?: unknown } };
@@ -43,6 +45,8 @@ export interface Schemas {
     validFrom: string;
     validUntil: string;
     validDaysAfterIssue?: number | null;
+    stacking?: 'EXCLUSIVE' | 'STACKABLE';
+    budget?: number | null;
   };
   PolicyStatusChange: { status: 'ACTIVE' | 'INACTIVE' };
   Codes: { codes: Array<string> };
@@ -58,6 +62,9 @@ export interface Schemas {
     remainingQuantity: number;
     usageRate: number;
     totalDiscountAmount: number;
+    budget: number | null;
+    budgetSpent: number;
+    budgetRemaining: number | null;
   };
   Accepted: { jobId: string; statusUrl: string };
   /** DIRECT policies: `{policyId, userId?}` (userId for admins). CODE: `{code}`. */
@@ -128,8 +135,33 @@ export interface Schemas {
   OrderAction: { orderId: string; orderAmount: number };
   ReleaseAction: { orderId: string };
   CancelAction: { reason: string };
-  CouponValidation: { valid: boolean; discountAmount?: number; reason?: string };
+  CouponValidation: {
+    valid: boolean;
+    discountAmount?: number;
+    payableAmount?: number;
+    reason?: string;
+  };
   ValidateRequest: { orderAmount: number; orderId?: string };
+  Order: {
+    orderId: string;
+    userId: string;
+    orderAmount: number;
+    coupons: Array<{
+      couponId: string;
+      policyId: string;
+      status: 'ISSUED' | 'RESERVED' | 'USED' | 'EXPIRED' | 'CANCELLED';
+      discountAmount: number;
+    }>;
+    totalDiscountAmount: number;
+    payableAmount: number;
+    payments: Array<{
+      eventId: string;
+      type: 'PAYMENT_COMPLETED' | 'PAYMENT_FAILED' | 'PAYMENT_CANCELLED' | 'PAYMENT_REFUNDED';
+      amount: number;
+      outcome: string | null;
+      at: string;
+    }>;
+  };
 }
 
 /** Per operation: its path, query, header and body inputs, and its answers. */
@@ -307,6 +339,14 @@ export interface Operations {
     body: Schemas['ValidateRequest'];
     response: Schemas['CouponValidation'];
   };
+  /** GET /v1/orders/{orderId}: An order's coupons, discount, payable amount and payment events */
+  getOrder: {
+    path: { orderId: string };
+    query: never;
+    headers: never;
+    body: never;
+    response: Schemas['Order'];
+  };
 }
 
 /** How each operation is called: its method, path template and the statuses that answer it. */
@@ -377,6 +417,7 @@ export const OPERATIONS = {
     answers: [200],
     text: false,
   },
+  getOrder: { method: 'GET', path: '/v1/orders/{orderId}', answers: [200], text: false },
 } as const;
 
 export type OperationId = keyof Operations;

@@ -15,6 +15,7 @@ export type Coupon = Schemas['Coupon'];
 export type Job = Schemas['Job'];
 export type Accepted = Schemas['Accepted'];
 export type IssuanceRequest = Schemas['IssuanceRequest'];
+export type Order = Schemas['Order'];
 
 /** A payment event a `PAYMENT` job applied. */
 export interface PaymentOutcome {
@@ -288,6 +289,11 @@ export class CouponClient {
 
   validateCoupon(couponId: string, body: Operations['validateCoupon']['body']) {
     return this.request('validateCoupon', { path: { couponId }, body });
+  }
+
+  /** `GET /v1/orders/:orderId`: its coupons, discount, payable amount and payment events. */
+  getOrder(orderId: string) {
+    return this.request('getOrder', { path: { orderId } });
   }
 }
 

@@ -75,6 +75,18 @@ describe('@coupon-service/client against the running service', () => {
       state: 'completed',
       result: { coupon: { status: 'RESERVED', orderId: 'order-1', discountAmount: 3000 } },
     });
+    // The order the reserve made: its coupon, and what is left to pay.
+    expect(await alice.getOrder('order-1')).toEqual({
+      orderId: 'order-1',
+      userId: 'alice',
+      orderAmount: 30_000,
+      coupons: [
+        { couponId: coupon.id, policyId: policy.id, status: 'RESERVED', discountAmount: 3000 },
+      ],
+      totalDiscountAmount: 3000,
+      payableAmount: 27_000,
+      payments: [],
+    });
     expect((await alice.listCouponReservations(coupon.id)).items).toHaveLength(1);
     expect((await alice.listCoupons({ status: 'RESERVED' })).items.map((c) => c.id)).toEqual([
       coupon.id,
@@ -100,6 +112,12 @@ describe('@coupon-service/client against the running service', () => {
     expect(notFound).toBeInstanceOf(client.CouponApiError);
     expect(notFound).toMatchObject({ status: 404, code: 'NOT_FOUND' });
     expect((notFound as ClientModule.CouponApiError).requestId).toBeTruthy();
+
+    // An order that never held a coupon is unknown to the service.
+    expect(await caught(() => alice.getOrder('order-never-reserved'))).toMatchObject({
+      status: 404,
+      code: 'NOT_FOUND',
+    });
 
     const forbidden = await caught(() =>
       alice.createPolicy(policyBody() as ClientModule.NewPolicy),
