@@ -69,6 +69,7 @@ describe('alert rules (ops/prometheus/alerts.yml)', () => {
       'CouponDlqGrowing',
       'CouponJobsEndingInternal',
       'CouponOutboxBacklogGrowing',
+      'CouponPaymentAmountMismatch',
       'CouponPaymentPartitionStuck',
       'CouponPaymentServiceCircuitOpen',
       'CouponQueueDepthGrowing',
