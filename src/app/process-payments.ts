@@ -84,8 +84,10 @@ function decideAll(
   const moneyMoved = new Map<string, OrderPayments>();
   // The order each coupon was locked for: a restore clears `orderId`, later events still apply.
   const ofOrder = new Map<string, LockedCoupon[]>();
-  // The coupon of each order's reservation that closed last unpaid, for a payment completing after.
-  const lateOf = new Map<string, { locked: LockedCoupon; reservation: ClosedReservation }>();
+  // The coupons of each order's reservations that closed last unpaid (together: one failed card
+  // releases all of an order's coupons at once), for a payment completing after.
+  type Late = { locked: LockedCoupon; reservation: ClosedReservation };
+  const lateOf = new Map<string, Late[]>();
   for (const locked of coupons) {
     if (locked.coupon.status === 'RESERVED' || locked.coupon.status === 'USED') {
       const orderId = locked.coupon.orderId ?? '';
@@ -94,7 +96,10 @@ function decideAll(
       else ofOrder.set(orderId, [locked]);
     }
     for (const reservation of locked.late ?? []) {
-      lateOf.set(reservation.orderId, { locked, reservation });
+      lateOf.set(reservation.orderId, [
+        ...(lateOf.get(reservation.orderId) ?? []),
+        { locked, reservation },
+      ]);
     }
   }
   // A coupon may change twice in one call (COMPLETED then CANCELLED): its n-th change goes in the
@@ -120,6 +125,7 @@ function decideAll(
     );
     const lateUse =
       late && payersOwn.length === 0 && event.type === 'PAYMENT_COMPLETED' ? late : null;
+    const released: Late[] = [];
     const order = orderOf.get(event.orderId);
     const payersOrder = order?.userId === event.userId ? order : undefined;
     const refunded =
@@ -127,7 +133,10 @@ function decideAll(
         ? refund(payersOrder, event.amount, payableOf(payersOrder, mine))
         : null;
     const candidates: [LockedCoupon, (locked: LockedCoupon) => PaymentDecision][] = lateUse
-      ? [[lateUse.locked, (l) => completeLatePayment(event, l.coupon, lateUse.reservation, now)]]
+      ? lateUse.map(({ locked, reservation }) => [
+          locked,
+          (l) => completeLatePayment(event, l.coupon, reservation, now),
+        ])
       : refunded && !refunded.full
         ? []
         : mine.map((locked) => [locked, (l) => decidePayment(event, l.coupon, l.policy, now)]);
@@ -158,22 +167,31 @@ function decideAll(
       locked.coupon = decision.transition.coupon;
       // Released by this call (a failed card): a completion later in the call still finds it.
       if (before.status === 'RESERVED' && locked.coupon.status === 'ISSUED') {
-        lateOf.set(event.orderId, { locked, reservation: closedReservationOf(before) });
+        released.push({ locked, reservation: closedReservationOf(before) });
       }
-      // A late use puts the coupon on the order: its later events (a cancellation) find it.
-      if (lateUse) ofOrder.set(event.orderId, [locked]);
       touched.push(locked.coupon.id);
       result.policyIds.push(locked.coupon.policyId);
       changed.set(locked.coupon.id, locked.coupon);
       outcome = decision.transition.event;
     }
+    if (released.length > 0) lateOf.set(event.orderId, released);
+    // A late use puts the coupons on the order: its later events (a cancellation) find them.
+    if (lateUse) {
+      ofOrder.set(
+        event.orderId,
+        lateUse.filter(({ locked }) => touched.includes(locked.coupon.id)).map((l) => l.locked),
+      );
+    }
     if (payersOrder && refunded) {
       payersOrder.refundedAmount = refunded.refundedAmount;
       moneyMoved.set(payersOrder.orderId, payersOrder);
     }
-    if (payersOrder && event.type === 'PAYMENT_COMPLETED' && outcome !== 'COUPON_TAKEN') {
+    if (payersOrder && event.type === 'PAYMENT_COMPLETED') {
+      // The money was taken whatever the coupon's fate: a later refund is measured against it.
       payersOrder.paidAmount += event.amount;
       moneyMoved.set(payersOrder.orderId, payersOrder);
+    }
+    if (payersOrder && event.type === 'PAYMENT_COMPLETED' && outcome !== 'COUPON_TAKEN') {
       const payable = payableOf(payersOrder, ofOrder.get(event.orderId) ?? []);
       if (event.amount !== payable) {
         outcome = 'AMOUNT_MISMATCH';

@@ -31,10 +31,11 @@ async function judge(
 ): Promise<Outcome<{ discountAmount: number; payableAmount: number }>> {
   const ctx = { orderAmount: input.orderAmount, orderId: input.orderId, now };
   const alone = validate(coupon, policy, ctx);
-  if (!alone.ok || input.orderId === undefined) {
-    return alone.ok
-      ? ok({ discountAmount: alone.value, payableAmount: input.orderAmount - alone.value })
-      : alone;
+  if (!alone.ok) return alone;
+  if (input.orderId === undefined) {
+    const over = checkBudget(policy, policy.budgetSpent, alone.value - spendOf(coupon));
+    if (over) return over;
+    return ok({ discountAmount: alone.value, payableAmount: input.orderAmount - alone.value });
   }
   const record = await ports.orders.find(input.orderId);
   const held = record?.coupons ?? [];

@@ -10,8 +10,8 @@ export interface CouponEvent {
   orderId: string | null;
   /**
    * The money of a change on an order: the coupon's discount and the order's amount (on a release
-   * or a restore, those it had), so a ledger downstream can follow it. Absent from `COUPON_ISSUED`
-   * and `COUPON_EXPIRED` of a coupon that never held an order.
+   * or a restore, those it had), so a ledger downstream can follow it. Absent from `COUPON_ISSUED`;
+   * null on a change of a coupon that holds no order (an expiry, a cancellation of an ISSUED one).
    */
   discountAmount?: number | null;
   orderAmount?: number | null;

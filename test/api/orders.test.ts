@@ -174,6 +174,10 @@ describe('orders and money', () => {
     expect(failedWith(await reserve(0))).toBe('completed');
     expect(failedWith(await reserve(1))).toBe('completed');
     expect(failedWith(await reserve(2))).toBe('BUDGET_EXHAUSTED');
+    const dryRun = await stack.request('POST', `/v1/coupons/${coupons[2]}/validate`, ADMIN, {
+      orderAmount: 30000,
+    });
+    expect(dryRun.body).toEqual({ valid: false, reason: 'BUDGET_EXHAUSTED' });
     const statistics = async () =>
       (await stack.request('GET', `/v1/policies/${policyId}/statistics`, ADMIN)).body;
     expect(await statistics()).toMatchObject({

@@ -185,6 +185,39 @@ describe('late completion: PAYMENT_COMPLETED after the reservation closed unpaid
     expect(await coupon(id)).toMatchObject({ status: 'USED', orderId: 'order-retried' });
   });
 
+  it('a retried card uses every stackable coupon the failed one released, at the payable amount', async () => {
+    const stackable = async (name: string) => {
+      const id = await insertPolicy(client, name);
+      await client.query("update coupon_policies set stacking = 'STACKABLE' where id = $1", [id]);
+      return id;
+    };
+    const first = await insertIssuedCoupon(client, {
+      policyId: await stackable('stack-a'),
+      userId: OWNER,
+      slot: 1,
+    });
+    const second = await insertIssuedCoupon(client, {
+      policyId: await stackable('stack-b'),
+      userId: OWNER,
+      slot: 1,
+    });
+    for (const id of [first, second]) {
+      expect(
+        (await act(id, { type: 'RESERVE', orderId: 'order-stacked', orderAmount: 30000 })).ok,
+      ).toBe(true);
+    }
+    const failed = { ...completed('order-stacked'), type: 'PAYMENT_FAILED' as const };
+    await pay([failed]);
+    expect(await coupon(first)).toMatchObject({ status: 'ISSUED' });
+    const retried = { ...completed('order-stacked'), amount: 28000 };
+    await pay([retried]);
+    expect(await outcome(retried.eventId)).toBe('COUPON_USED');
+    for (const id of [first, second]) {
+      expect(await coupon(id)).toMatchObject({ status: 'USED', orderId: 'order-stacked' });
+      expect((await reservations(id)).map((r) => r.state)).toEqual(['CONFIRMED']);
+    }
+  });
+
   it('another user’s coupon on the same order id cannot keep the payer’s coupon free', async () => {
     const id = await issued();
     await timedOut(id, 'order-shared');

@@ -83,16 +83,44 @@ describe('the orders migration on a database with coupons in use', () => {
       [coupon],
     );
 
+    const paid = '00000000-0000-7000-8000-000000000012';
+    await sql.execute(
+      `insert into coupons (id, policy_id, user_id, user_slot, status, issued_at, expires_at,
+         reserved_at, used_at, order_id, discount_amount, issue_job_id)
+       values (?, ?, 'u', 2, 'USED', now(), now() + interval '1 day', now(), now(), 'o-paid', 1500, 'j2')`,
+      [paid, policy],
+    );
+    await sql.execute(
+      `insert into coupon_reservations (id, coupon_id, order_id, user_id, order_amount,
+         discount_amount, state, reserved_at, expires_at, closed_at)
+       values (gen_random_uuid(), ?, 'o-paid', 'u', 10000, 1500, 'CONFIRMED', now(), now(), now())`,
+      [paid],
+    );
+    await sql.execute(
+      `insert into payment_events (event_id, order_id, event_type, user_id, amount, occurred_at,
+         topic, kafka_partition, kafka_offset, applied_at, outcome)
+       values (gen_random_uuid(), 'o-paid', 'PAYMENT_COMPLETED', 'u', 8500, now(), 't', 0, 0, now(),
+         'COUPON_USED')`,
+    );
+
     await migrator.up();
-    expect(await sql.execute('select order_id, user_id, order_amount::int from orders')).toEqual([
-      { order_id: 'o-old', user_id: 'u', order_amount: 20000 },
+    expect(
+      await sql.execute(
+        'select order_id, user_id, order_amount::int, paid_amount::int from orders order by 1',
+      ),
+    ).toEqual([
+      { order_id: 'o-old', user_id: 'u', order_amount: 20000, paid_amount: 0 },
+      { order_id: 'o-paid', user_id: 'u', order_amount: 10000, paid_amount: 8500 },
     ]);
     expect(
       await sql.execute(
         `select c.order_amount::int, p.stacking, p.budget, p.budget_spent::int
-           from coupons c join coupon_policies p on p.id = c.policy_id`,
+           from coupons c join coupon_policies p on p.id = c.policy_id order by c.id`,
       ),
-    ).toEqual([{ order_amount: 20000, stacking: 'EXCLUSIVE', budget: null, budget_spent: 1500 }]);
+    ).toEqual([
+      { order_amount: 20000, stacking: 'EXCLUSIVE', budget: null, budget_spent: 3000 },
+      { order_amount: 10000, stacking: 'EXCLUSIVE', budget: null, budget_spent: 3000 },
+    ]);
 
     await migrator.down({ to: 'Migration20261202LockFences' });
     const [columns] = await sql.execute<{ n: number }[]>(

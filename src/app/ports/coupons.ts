@@ -45,8 +45,9 @@ export interface LockedCoupon {
   coupon: Coupon;
   policy: CouponPolicy & DiscountTerms;
   /**
-   * Orders whose reservation that closed last, unpaid, is of this coupon (a payment completing
-   * after a time-out, a release or a failed card).
+   * Orders whose reservations that closed last, unpaid, include this coupon's (a payment
+   * completing after a time-out, a release or a failed card; one failed card closes all of an
+   * order's reservations at once).
    */
   late?: ClosedReservation[];
 }

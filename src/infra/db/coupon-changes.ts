@@ -39,12 +39,13 @@ export async function lockOrderCoupons(
   const orders = pgArray(orderIds);
   const rows = await query<Record<string, unknown>>(
     tx,
-    `with late as (
-       select distinct on (r.order_id) r.id, r.order_id, r.coupon_id, r.reserved_at,
-              r.order_amount, r.discount_amount
+    `with unpaid as (
+       select r.order_id, r.coupon_id, r.reserved_at, r.order_amount, r.discount_amount,
+              r.closed_at, max(r.closed_at) over (partition by r.order_id) as last_closed_at
          from coupon_reservations r
         where r.order_id = any(?::text[]) and r.state in ('TIMED_OUT', 'RELEASED')
-        order by r.order_id, r.closed_at desc, r.id desc
+     ), late as (
+       select * from unpaid where closed_at = last_closed_at
      )
      select ${COUPON_COLUMNS},
             (select json_agg(json_build_object('orderId', l.order_id,

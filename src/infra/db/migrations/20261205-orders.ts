@@ -7,7 +7,8 @@ import { Migration } from '@mikro-orm/migrations';
  * `budget_spent` is the running sum of the discounts of a budgeted policy's RESERVED and USED
  * coupons, moved by the statement that changes their status; a reserve or use reads it under the
  * policy's row lock, so the budget holds with any number of workers. Orders are backfilled from
- * the ACTIVE reservations that kept their order amount (older orders have no amount on record).
+ * the ACTIVE and CONFIRMED reservations that kept their order amount, with what their completed
+ * payments took (orders whose amount was never kept get no row: they have no amount to check).
  */
 export class Migration20261205Orders extends Migration {
   override async up(): Promise<void> {
@@ -27,7 +28,9 @@ export class Migration20261205Orders extends Migration {
     this.addSql(`
       update coupons c set order_amount = r.order_amount
         from coupon_reservations r
-       where r.coupon_id = c.id and r.state = 'ACTIVE' and c.status = 'RESERVED'`);
+       where r.coupon_id = c.id and r.order_id = c.order_id
+         and ((r.state = 'ACTIVE' and c.status = 'RESERVED')
+              or (r.state = 'CONFIRMED' and c.status = 'USED'))`);
 
     this.addSql(`
       create table orders (
@@ -40,11 +43,14 @@ export class Migration20261205Orders extends Migration {
         updated_at timestamptz not null default now()
       )`);
     this.addSql(`
-      insert into orders (order_id, user_id, order_amount)
-      select distinct on (r.order_id) r.order_id, r.user_id, r.order_amount
+      insert into orders (order_id, user_id, order_amount, paid_amount)
+      select distinct on (r.order_id) r.order_id, r.user_id, r.order_amount,
+             coalesce((select sum(e.amount) from payment_events e
+                        where e.order_id = r.order_id and e.event_type = 'PAYMENT_COMPLETED'
+                          and e.applied_at is not null), 0)
         from coupon_reservations r
-       where r.state = 'ACTIVE' and r.order_amount is not null
-       order by r.order_id, r.reserved_at
+       where r.state in ('ACTIVE', 'CONFIRMED') and r.order_amount is not null
+       order by r.order_id, r.reserved_at desc
       on conflict do nothing`);
 
     // A payment completing after its order's reservation closed unpaid uses the coupon of the
