@@ -35,8 +35,18 @@ if ! project_node || ! scripts/install.sh || ! scripts/services.sh || ! ensure_c
   exit 1
 fi
 
+# The service refuses work on a Redis that would lose it: the tests run on one that persists.
+source scripts/lib/redis.sh
+if [[ -z "${REDIS_URL:-}" ]]; then
+  if ! ensure_durable_redis "$REPO"; then
+    echo "test setup failed: no Redis that persists (see the lines above)"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+  export REDIS_URL="$DURABLE_REDIS_URL"
+fi
+
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/coupon_test}"
-export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:9092}"
 export LOG_LEVEL="${LOG_LEVEL:-warn}"
 

@@ -5,7 +5,7 @@ import { createOrm } from './infra/db/orm.js';
 import { createKafka, kafkaConnection } from './infra/kafka/client.js';
 import { createLogger } from './infra/logger.js';
 import { createQueues } from './infra/queue/queues.js';
-import { createClientRedis, waitForRedis } from './infra/redis/connection.js';
+import { createClientRedis, type RedisClient, waitForRedis } from './infra/redis/connection.js';
 
 const SHUTDOWN_LIMIT_MS = 10_000;
 
@@ -55,6 +55,22 @@ interface Closer {
   close: () => Promise<unknown>;
 }
 
+/**
+ * Says at start-up, naming the setting, that Redis would lose accepted jobs: until it keeps them,
+ * `/ready` is 503 and requests that make jobs answer 503 (REDIS_DURABILITY).
+ */
+async function warnUnlessDurable(redis: RedisClient, env: Env, logger: Logger): Promise<void> {
+  const { checkDurability } = await import('./infra/redis/durability.js');
+  try {
+    await checkDurability(redis, { durability: env.REDIS_DURABILITY, fsync: env.REDIS_FSYNC });
+  } catch (error) {
+    logger.error(
+      { reason: (error as Error).message },
+      'Redis would lose accepted jobs: requests that make jobs answer 503 until it keeps them (or set REDIS_DURABILITY=off knowingly)',
+    );
+  }
+}
+
 async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<void> }> {
   const roles = activeRoles(env);
   const closers: Closer[] = [];
@@ -65,6 +81,7 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
   const redis = createClientRedis(env);
   closeLast('redis', () => redis.quit());
   await waitForRedis(redis);
+  if (roles.has('api')) await warnUnlessDurable(redis, env, logger);
   // Producers share the fail-fast connection: a request answers 503 rather than wait for Redis.
   const queues = createQueues(redis, env);
   closeLast('queues', () => queues.close());
@@ -124,6 +141,7 @@ async function start(env: Env, logger: Logger): Promise<{ stop: () => Promise<vo
     const probes = createProbes({
       orm,
       redis,
+      durability: { durability: env.REDIS_DURABILITY, fsync: env.REDIS_FSYNC },
       kafka,
       circuitOpen: () => relayCircuitOpen?.() ?? false,
       groupId: env.KAFKA_CONSUMER_GROUP,

@@ -58,6 +58,8 @@ const NETWORK_REASONS: Record<string, string> = {
 export function describe(error: unknown): string {
   if (!(error instanceof Error)) return 'unavailable';
   if (/^no answer within \d+ ms$/.test(error.message)) return error.message;
+  // Names a setting, never a host: written to be shown.
+  if (error.name === 'RedisNotDurableError') return error.message;
   if (error.message.startsWith('circuit open:')) return error.message;
   const code = (error as { code?: unknown }).code;
   const network = typeof code === 'string' ? NETWORK_REASONS[code] : undefined;

@@ -3,6 +3,7 @@ import type { Orm } from './db/orm.js';
 import { type CheckReport, runChecks } from './health.js';
 import { consumerLag, pingKafka, sharedAdmin } from './kafka/client.js';
 import type { RedisClient } from './redis/connection.js';
+import { checkDurability, type DurabilityRequirement } from './redis/durability.js';
 
 /** Each dependency's own timeout in `/ready`. */
 export const CHECK_TIMEOUT_MS = 2000;
@@ -14,6 +15,8 @@ export const CHECK_TIMEOUT_MS = 2000;
 export function createProbes(deps: {
   orm: Orm;
   redis: RedisClient;
+  /** What Redis must keep: `/ready` says `down`, naming the setting, when it would lose jobs. */
+  durability: DurabilityRequirement;
   kafka: Kafka;
   /** Whether this process's outbox relay keeps failing to publish (when it runs one). */
   circuitOpen?: () => boolean;
@@ -30,7 +33,7 @@ export function createProbes(deps: {
       runChecks(
         {
           postgres: () => deps.orm.em.getConnection().execute('select 1'),
-          redis: () => deps.redis.ping(),
+          redis: () => checkDurability(deps.redis, deps.durability),
           kafka: () => pingKafka(admin.use, deps.circuitOpen),
         },
         CHECK_TIMEOUT_MS,

@@ -19,10 +19,12 @@ import { policyStore } from '../infra/db/policy.store.js';
 import { retentionStore } from '../infra/db/retention.store.js';
 import { computeStatistics } from '../infra/db/statistics.js';
 import { failureKinds } from '../infra/failures.js';
+import { sharedAnswer } from '../infra/health.js';
 import { newId } from '../infra/ids.js';
 import { bullJobQueue } from '../infra/queue/job-queue.js';
 import type { Queues } from '../infra/queue/queues.js';
 import type { RedisClient as Redis } from '../infra/redis/connection.js';
+import { checkDurability } from '../infra/redis/durability.js';
 import { redisIntakeGate } from '../infra/redis/intake-gate.js';
 import { StatsCache } from '../infra/redis/stats-cache.js';
 
@@ -66,9 +68,37 @@ export function databasePorts(orm: { em: EntityManager }, codeHashSecret?: strin
   } satisfies Partial<Ports>;
 }
 
+/** How old the answer on Redis's durability that an accepted request relies on may be. */
+const DURABILITY_CHECK_MAX_AGE_MS = 1000;
+
+/**
+ * A 202 is a promise that the job survives Redis: what makes a job (an enqueue, a refusal recorded
+ * at intake) first checks that Redis keeps it, and throws an outage (503) when it would not.
+ */
+function acceptingOnlyWhatRedisKeeps(
+  ports: Pick<Ports, 'jobs' | 'intake'>,
+  durable: () => Promise<void>,
+): Pick<Ports, 'jobs' | 'intake'> {
+  const { jobs, intake } = ports;
+  const first =
+    <A, R>(add: (arg: A) => Promise<R>) =>
+    async (arg: A): Promise<R> => {
+      await durable();
+      return add(arg);
+    };
+  return {
+    jobs: {
+      ...jobs,
+      enqueueIssue: first((job) => jobs.enqueueIssue(job)),
+      enqueueAction: first((job) => jobs.enqueueAction(job)),
+    },
+    intake: { ...intake, refuse: first((refusal) => intake.refuse(refusal)) },
+  };
+}
+
 /** The process's shared clients, from which every adapter is made. */
 export interface Clients {
-  env: Pick<Env, 'QUEUE_PREFIX' | 'CODE_HASH_SECRET'>;
+  env: Pick<Env, 'QUEUE_PREFIX' | 'CODE_HASH_SECRET' | 'REDIS_DURABILITY' | 'REDIS_FSYNC'>;
   logger: Logger;
   orm: Orm;
   redis: Redis;
@@ -97,10 +127,18 @@ export function createPorts({ env, logger, orm, redis, queues, stats }: Clients)
       write: (entry) => writeAudit(fork(), entry),
       list: (page) => listAudit(fork(), page),
     },
-    jobs: queues
-      ? bullJobQueue({ queues, redis, keyPrefix: env.QUEUE_PREFIX, fingerprintSecret: secret })
-      : noJobQueue,
-    intake: redisIntakeGate(redis, env.QUEUE_PREFIX),
+    ...acceptingOnlyWhatRedisKeeps(
+      {
+        jobs: queues
+          ? bullJobQueue({ queues, redis, keyPrefix: env.QUEUE_PREFIX, fingerprintSecret: secret })
+          : noJobQueue,
+        intake: redisIntakeGate(redis, env.QUEUE_PREFIX),
+      },
+      sharedAnswer(
+        () => checkDurability(redis, { durability: env.REDIS_DURABILITY, fsync: env.REDIS_FSYNC }),
+        DURABILITY_CHECK_MAX_AGE_MS,
+      ),
+    ),
     hashCode: (typed) => hashTypedCode(secret, typed),
     log: logger,
   };

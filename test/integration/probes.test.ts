@@ -80,6 +80,7 @@ describe('/ready and /metrics answer from shared checks', () => {
     const probes = createProbes({
       orm: db.orm,
       redis,
+      durability: { durability: 'on', fsync: 'everysec' },
       kafka,
       groupId: uniqueName('probe-group'),
       topic,
@@ -104,6 +105,7 @@ describe('/ready and /metrics answer from shared checks', () => {
     const probes = createProbes({
       orm: db.orm,
       redis,
+      durability: { durability: 'on', fsync: 'everysec' },
       kafka,
       groupId: 'g',
       topic: 't',

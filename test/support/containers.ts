@@ -20,7 +20,10 @@ export async function startContainers(): Promise<{
 }> {
   const [postgres, redis, kafka] = await Promise.all([
     new PostgreSqlContainer('postgres:16-alpine').withDatabase('coupon_test').start(),
-    new RedisContainer('redis:7-alpine').start(),
+    // As the service requires of a Redis it accepts work on (REDIS_DURABILITY).
+    new RedisContainer('redis:7-alpine')
+      .withCommand(['redis-server', '--appendonly', 'yes', '--maxmemory-policy', 'noeviction'])
+      .start(),
     // The module drives Confluent's image of Apache Kafka; 8.x runs Kafka 4 in KRaft mode.
     new KafkaContainer('confluentinc/cp-kafka:8.0.0').start(),
   ]);

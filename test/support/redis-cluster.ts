@@ -110,8 +110,11 @@ export async function startRedisCluster(
           '5000',
           '--save',
           '',
+          // As the service requires of a Redis it accepts work on (REDIS_DURABILITY).
           '--appendonly',
-          'no',
+          'yes',
+          '--maxmemory-policy',
+          'noeviction',
           '--dir',
           nodeDir,
         ],

@@ -1,10 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort } from './ports.js';
 
 /** A tool the TLS tests cannot run without: its absence fails them with one clear line. */
 function requireTool(name: string, args: string[], hint: string): string {
@@ -90,16 +90,6 @@ export function tlsServerArgs(certificates: Certificates): string[] {
   ];
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (!address || typeof address === 'string') throw new Error('no free port');
-  return address.port;
-}
-
 export interface TlsRedis {
   /** `rediss://127.0.0.1:<port>` */
   url: string;
@@ -131,8 +121,11 @@ export async function startTlsRedis(): Promise<TlsRedis> {
       ...tlsServerArgs(certificates),
       '--save',
       '',
+      // As the service requires of a Redis it accepts work on (REDIS_DURABILITY).
       '--appendonly',
-      'no',
+      'yes',
+      '--maxmemory-policy',
+      'noeviction',
       '--dir',
       dir,
     ],

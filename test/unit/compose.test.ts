@@ -48,6 +48,7 @@ function metricNames(expr: string): string[] {
     .replace(/"[^"]*"/g, '')
     .replace(/\{[^}]*\}/g, '')
     .replace(/\[[^\]]*\]/g, '')
+    .replace(/\boffset\s+\d+[smhdwy]+/g, '')
     .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '');
   return [...bare.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*(?!\s*\(|[a-zA-Z0-9_:])/g)]
     .map((m) => m[0])
@@ -108,6 +109,14 @@ describe('docker-compose.yml', () => {
     expect(service('api').healthcheck?.test?.join(' ')).toMatch(
       /127\.0\.0\.1:3000\/(health|ready)\b/,
     );
+  });
+
+  it('runs Redis with AOF and no eviction, its data in a volume: a 202 survives a restart', () => {
+    const redis = service('redis');
+    const args = redis.command?.join(' ') ?? '';
+    expect(args).toContain('--appendonly yes');
+    expect(args).toContain('--maxmemory-policy noeviction');
+    expect(JSON.stringify(redis)).toContain('redis-data:/data');
   });
 
   it('lets the host reach Kafka on a second listener', () => {

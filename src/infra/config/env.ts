@@ -164,6 +164,19 @@ const envSchema = z.object({
   REDIS_CLUSTER_NODES: clusterNodes,
   /** TLS to every node of the cluster, trusting REDIS_TLS_CA_FILE as a `rediss://` URL would. */
   REDIS_CLUSTER_TLS: bool('false'),
+  /**
+   * `on`: Redis must keep what the service accepts (AOF on, `maxmemory-policy noeviction`), else
+   * `/ready` is 503 and requests that would make a job answer 503; `off` accepts any Redis knowingly.
+   * @defaultValue `on`
+   */
+  REDIS_DURABILITY: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  /**
+   * `always`: Redis must also fsync every write (`appendfsync always`), so that a 202 survives the
+   * machine's power loss. @defaultValue `everysec`
+   */
+  REDIS_FSYNC: z
+    .enum(['everysec', 'always'], { error: 'must be everysec or always' })
+    .default('everysec'),
   KAFKA_BROKERS: list('127.0.0.1:9092').pipe(
     z
       .array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port'))
