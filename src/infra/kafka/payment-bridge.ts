@@ -1,15 +1,10 @@
-import {
-  type EachBatchPayload,
-  type IHeaders,
-  type Kafka,
-  type KafkaMessage,
-  Partitioners,
-} from 'kafkajs';
+import { type EachBatchPayload, type Kafka, type KafkaMessage, Partitioners } from 'kafkajs';
 import type { Logger } from 'pino';
 import { isolateFailures } from '../../app/isolate.js';
 import type { PaymentChunk } from '../../app/ports.js';
 import { causeOf, isOutage, OutageError } from '../failures.js';
 import { consumerLag, ensureTopics } from './client.js';
+import { sendDlqRecords } from './dlq.js';
 import {
   type PaymentEvent,
   type PaymentMessageError,
@@ -115,33 +110,39 @@ export async function startPaymentBridge(options: PaymentBridgeOptions): Promise
     log.error({ err: payload.error, restart: payload.restart }, 'payment consumer crashed');
   });
 
+  /**
+   * Sends `refused` to the DLQ in bounded batches; a copy the broker refuses as too large goes as a
+   * smaller record (see `sendDlqRecords`). Any other failure throws: the chunk is delivered again.
+   */
   async function sendToDlq(refused: Refused[], partition: number): Promise<void> {
     if (refused.length === 0) return;
-    await producer.send({
-      topic: dlqTopic,
-      acks: -1,
-      messages: refused.map(({ message, code, reason }) => ({
-        key: message.key,
-        value: message.value,
+    const forms = await sendDlqRecords(
+      refused.map(({ message, code, reason }) => ({
+        message,
         headers: {
-          ...message.headers,
           'x-error-code': code,
           'x-error-message': reason,
           'x-original-topic': topic,
           'x-original-partition': String(partition),
           'x-original-offset': message.offset,
-        } satisfies IHeaders,
+        },
       })),
-    });
+      (messages) => producer.send({ topic: dlqTopic, acks: -1, messages }),
+    );
     const byReason = new Map<DlqReason, number>();
     for (const { code } of refused) byReason.set(code, (byReason.get(code) ?? 0) + 1);
     for (const [reason, n] of byReason) options.countDlq?.(reason, n);
-    for (const { message, code, reason } of refused) {
+    refused.forEach(({ message, code, reason }, i) => {
+      const form = forms[i];
+      const smaller =
+        form === 'full'
+          ? {}
+          : { truncated: true, size: message.value?.length ?? 0, dlqRecord: form };
       log.warn(
-        { partition, offset: message.offset, code, cause: reason },
+        { partition, offset: message.offset, code, cause: reason, ...smaller },
         'payment message sent to DLQ',
       );
-    }
+    });
   }
 
   const record = (events: Accepted[], partition: number) =>
