@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { paymentServiceCallsKey, paymentServiceCircuitKey } from './payment-service.js';
+import { sweepIntervalKey, sweepLastRunKey } from './queue/scheduler.js';
 import type { RedisClient } from './redis/connection.js';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
@@ -196,6 +197,26 @@ export function createMetrics(sources: MetricsSources) {
     registers: [registry],
     async collect() {
       await fromHash(this, sources.redis, dlqCounterKey(sources.prefix), ['reason'] as const);
+    },
+  });
+  // A sweep that stops running (its schedule lost with Redis's data, no scheduler process) shows
+  // here: the alert compares each sweep's last run with its interval.
+  new Gauge({
+    name: 'coupon_sweep_last_run_timestamp_seconds',
+    help: 'When each scheduled sweep (expire, payment-sweep, prune) last finished, in Unix seconds',
+    labelNames: ['sweep'] as const,
+    registers: [registry],
+    async collect() {
+      await fromHash(this, sources.redis, sweepLastRunKey(sources.prefix), ['sweep'] as const);
+    },
+  });
+  new Gauge({
+    name: 'coupon_sweep_interval_seconds',
+    help: 'How often each scheduled sweep is meant to run, in seconds, as its scheduler set it',
+    labelNames: ['sweep'] as const,
+    registers: [registry],
+    async collect() {
+      await fromHash(this, sources.redis, sweepIntervalKey(sources.prefix), ['sweep'] as const);
     },
   });
   return {

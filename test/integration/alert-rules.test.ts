@@ -73,6 +73,7 @@ describe('alert rules (ops/prometheus/alerts.yml)', () => {
       'CouponPaymentPartitionStuck',
       'CouponPaymentServiceCircuitOpen',
       'CouponQueueDepthGrowing',
+      'CouponSweepLate',
     ]);
     for (const rule of rules) {
       expect(rule.for, rule.alert).toMatch(/^\d+[smh]$/);
