@@ -1,8 +1,9 @@
 import type { Queue } from 'bullmq';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { AuditEntry } from '../../app/ports.js';
+import { textProblem, textProblemMessage } from '../../domain/text.js';
 import type { AppEnv } from '../context.js';
-import { ApiError } from '../errors.js';
+import { ApiError, errorBody } from '../errors.js';
 import { basicAuth } from '../middleware/basic-auth.js';
 import { WITH_BODY } from '../middleware/read-body.js';
 
@@ -38,6 +39,28 @@ export const sameOriginWrites: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
+/** The path as sent, percent-encoded: decoding it is ours to do, once. */
+const rawPath = (c: Context<AppEnv>) => new URL(c.req.url).pathname;
+
+/**
+ * A path whose percent-encoding does not decode to storable text (`%ZZ`, a cut or overlong UTF-8
+ * sequence, NUL or another control character) names no queue or job: 400, before bull-board or the
+ * audit log sees it.
+ */
+export const wellFormedPath: MiddlewareHandler<AppEnv> = async (c, next) => {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(rawPath(c));
+  } catch {
+    throw new ApiError('VALIDATION_ERROR', 'The path is not valid percent-encoded UTF-8');
+  }
+  const problem = textProblem(decoded);
+  if (problem) {
+    throw new ApiError('VALIDATION_ERROR', `The path ${textProblemMessage(problem)}`);
+  }
+  await next();
+};
+
 function hostOf(origin: string): string | null {
   try {
     return new URL(origin).host || null;
@@ -63,6 +86,7 @@ async function bullBoardApp(queues: Queue[], readOnly: boolean): Promise<Hono<Ap
   });
   const admin = new Hono<AppEnv>();
   admin.route(ADMIN_QUEUES_PATH, serverAdapter.registerPlugin());
+  admin.notFound((c) => c.json(errorBody('NOT_FOUND', 'No such route'), 404));
   admin.onError((error) => {
     throw error;
   });
@@ -101,13 +125,15 @@ export function mountAdminQueues(
   const forward = async (c: Context<AppEnv>) => {
     const raw = c.req.raw;
     if (audit && !SAFE_METHODS.has(raw.method)) {
-      const queue = QUEUE_IN_PATH.exec(c.req.path)?.[1];
+      // `wellFormedPath` has checked that the path decodes.
+      const path = rawPath(c);
+      const queue = QUEUE_IN_PATH.exec(path)?.[1];
       await audit({
         actor: `operator:${user}`,
         action: 'queues.write',
         target: queue ? `queue:${decodeURIComponent(queue)}` : 'queues',
         requestId: c.get('requestId'),
-        details: { method: raw.method, path: c.req.path.slice(ADMIN_QUEUES_PATH.length) },
+        details: { method: raw.method, path: path.slice(ADMIN_QUEUES_PATH.length) },
       });
     }
     // The service read the body already (`readBody`): it goes on as text.
@@ -124,6 +150,7 @@ export function mountAdminQueues(
   for (const path of [ADMIN_QUEUES_PATH, `${ADMIN_QUEUES_PATH}/*`]) {
     app.use(path, sameOriginWrites);
     app.use(path, auth);
+    app.use(path, wellFormedPath);
   }
   app.all(ADMIN_QUEUES_PATH, forward);
   app.all(`${ADMIN_QUEUES_PATH}/*`, forward);
