@@ -40,6 +40,40 @@ describe('authentication against abusive callers', () => {
     expect(await get(stack, await sign({ sub: 'systemic' }))).toBe(200);
   });
 
+  it('refuses every other spelling of a system actor: whitespace at either end, controls, look-alikes', async () => {
+    for (const sub of [
+      ' system:payment',
+      'system:payment ',
+      '\tsystem:expiry',
+      '\nsystem:payment',
+      '\u00a0system:payment',
+      '\u3000system:payment',
+      '\ufeffsystem:payment',
+      '\u200bsystem:payment',
+      '\u202esystem:payment',
+      '\u0085system:payment',
+      'SYSTEM:payment',
+      'System:expiry',
+      '\uff53\uff59\uff53\uff54\uff45\uff4d:payment',
+      'alice ',
+      ' alice',
+      'al\u007fice',
+      'al\u009bice',
+    ]) {
+      expect(await get(stack, await sign({ sub, role: 'admin' })), JSON.stringify(sub)).toBe(401);
+    }
+    // Inner spaces, other scripts and a colon elsewhere are ordinary user ids.
+    for (const sub of [
+      'alice smith',
+      '김철수',
+      'user:42',
+      'systems:payment',
+      'my-system:payment',
+    ]) {
+      expect(await get(stack, await sign({ sub })), JSON.stringify(sub)).toBe(200);
+    }
+  });
+
   it('allows 30 s of clock skew on exp and nbf, not more', async () => {
     expect(await get(stack, await sign({ exp: seconds(-20) }))).toBe(200);
     expect(await get(stack, await sign({ exp: seconds(-40) }))).toBe(401);

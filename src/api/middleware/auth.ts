@@ -9,12 +9,25 @@ import { ApiError } from '../errors.js';
 /** Actors the service itself writes into coupon history; no caller may act as one. */
 const SYSTEM_ACTOR = 'system:';
 
+// Format characters (zero-width spaces, bidi overrides, the BOM) do not show where a `sub` is read.
+const FORMAT_CHARACTER = /\p{Cf}/u;
+
+/**
+ * A `sub` the service can write as an actor: storable, no whitespace at either end, no invisible
+ * character, and nothing that reads as a system actor once case and character width are ignored
+ * (` system:payment`, `SYSTEM:payment`, full-width letters).
+ */
+function isCallerId(sub: string): boolean {
+  return (
+    textProblem(sub) === null &&
+    sub.trim() === sub &&
+    !FORMAT_CHARACTER.test(sub) &&
+    !sub.normalize('NFKC').toLowerCase().startsWith(SYSTEM_ACTOR)
+  );
+}
+
 const claimsSchema = z.object({
-  sub: z
-    .string()
-    .min(1)
-    .max(200)
-    .refine((sub) => !sub.startsWith(SYSTEM_ACTOR) && textProblem(sub) === null),
+  sub: z.string().min(1).max(200).refine(isCallerId),
   role: z.enum(['admin', 'user']),
 });
 
@@ -50,7 +63,8 @@ interface Verified {
 /**
  * Verifies `Authorization: Bearer <JWT>`: HS256 only (so `alg: none` and algorithm swaps fail), `exp`
  * and `nbf` honoured with {@link CLOCK_LEEWAY_MS} of skew, `iss`/`aud` when configured, `sub` and
- * `role` required; a `sub` of the service's own actors (`system:…`) is refused. fast-jwt verifies with node:crypto synchronously;
+ * `role` required; a `sub` that is not {@link isCallerId} (one of the service's own actors, however
+ * spelled) is refused. fast-jwt verifies with node:crypto synchronously;
  * a WebCrypto verification (jose) cost about a sixth of an enqueue request's CPU.
  *
  * A client sends the same token many times (a request, then polls of its job), so tokens that
@@ -97,7 +111,7 @@ export function authenticate({
     if (!claims.success) {
       throw new ApiError(
         'UNAUTHORIZED',
-        'The token needs a `sub` (not a system actor) and a `role` of admin or user',
+        'The token needs a `sub` (a plain id, not a system actor) and a `role` of admin or user',
       );
     }
     const principal: Principal = { sub: claims.data.sub, role: claims.data.role };
