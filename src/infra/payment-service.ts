@@ -1,3 +1,5 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import {
   BrokenCircuitError,
   CircuitState,
@@ -25,7 +27,10 @@ export const CIRCUIT_STATE_VALUES = { closed: 0, 'half-open': 1, open: 2 } as co
 export type CircuitStateName = keyof typeof CIRCUIT_STATE_VALUES;
 
 export interface PaymentServiceClientOptions {
-  /** `PAYMENT_SERVICE_URL`: the client asks `GET {baseUrl}/orders/{orderId}/payment`. */
+  /**
+   * `PAYMENT_SERVICE_URL`: the client asks `GET {baseUrl}/orders/{orderId}/payment`, the order id
+   * as one path segment ({@link pathSegment}).
+   */
   baseUrl: string;
   /** @defaultValue 2000 */
   timeoutMs?: number;
@@ -44,6 +49,44 @@ export interface PaymentServiceObserver {
 
 const ANSWERED = ORDER_PAYMENT_STATUSES.filter((status) => status !== 'NOT_FOUND');
 const answerSchema = z.object({ status: z.enum(ANSWERED as [OrderPaymentStatus]) });
+
+/** More than any status answer needs: a larger body is refused rather than read. */
+const MAX_ANSWER_CHARS = 16 * 1024;
+
+/**
+ * `value` as one URL path segment: percent-encoded, and a whole `.` or `..` too, which
+ * `encodeURIComponent` leaves as it is and a URL resolves as "here" or "one level up".
+ */
+export function pathSegment(value: string): string {
+  const encoded = encodeURIComponent(value);
+  return encoded === '.' || encoded === '..' ? encoded.replaceAll('.', '%2E') : encoded;
+}
+
+/**
+ * GET with `path` sent as written. Not `fetch`: a WHATWG URL resolves `%2E%2E` as `..` too, so an
+ * order id of `..` would still ask another path.
+ */
+function get(origin: URL, path: string, signal: AbortSignal): Promise<IncomingMessage> {
+  const send = origin.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    send(origin, { path, headers: { accept: 'application/json' }, signal }, resolve)
+      .on('error', reject)
+      .end();
+  });
+}
+
+async function readJson(res: IncomingMessage): Promise<unknown> {
+  let text = '';
+  res.setEncoding('utf8');
+  for await (const chunk of res) {
+    text += chunk;
+    if (text.length > MAX_ANSWER_CHARS) {
+      res.destroy();
+      throw new Error('the payment service answered a body too large for a status');
+    }
+  }
+  return JSON.parse(text);
+}
 
 const stateName = (state: CircuitState): CircuitStateName =>
   state === CircuitState.Open || state === CircuitState.Isolated
@@ -64,7 +107,8 @@ export function createPaymentServiceClient({
   halfOpenAfterMs = 30_000,
   observer,
 }: PaymentServiceClientOptions): PaymentService & { circuitState(): CircuitStateName } {
-  const base = baseUrl.replace(/\/+$/, '');
+  const origin = new URL(baseUrl);
+  const basePath = origin.pathname.replace(/\/+$/, '');
   const breaker = circuitBreaker(handleAll, {
     halfOpenAfter: halfOpenAfterMs,
     breaker: new ConsecutiveBreaker(failuresToOpen),
@@ -73,19 +117,15 @@ export function createPaymentServiceClient({
   const policy = wrap(breaker, timeout(timeoutMs, TimeoutStrategy.Aggressive));
 
   async function ask(orderId: string, signal: AbortSignal): Promise<OrderPaymentStatus> {
-    const res = await fetch(`${base}/orders/${encodeURIComponent(orderId)}/payment`, {
-      signal,
-      headers: { accept: 'application/json' },
-    });
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return 'NOT_FOUND';
+    const res = await get(origin, `${basePath}/orders/${pathSegment(orderId)}/payment`, signal);
+    const status = res.statusCode ?? 0;
+    if (status === 404 || status < 200 || status > 299) {
+      // Read to the end, so the connection can serve the next call.
+      res.resume();
+      if (status === 404) return 'NOT_FOUND';
+      throw new Error(`the payment service answered ${status}`);
     }
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new Error(`the payment service answered ${res.status}`);
-    }
-    const parsed = answerSchema.safeParse(await res.json());
+    const parsed = answerSchema.safeParse(await readJson(res));
     if (!parsed.success) throw new Error('the payment service answered an unknown status');
     return parsed.data.status;
   }

@@ -93,6 +93,46 @@ describe('the payment service adapter (real HTTP on loopback)', () => {
     expect(service.asked.at(-1)).toBe('completed-a/b?c');
   });
 
+  it('asks for /orders/<one segment>/payment whatever the order id holds, dots included', async () => {
+    const paths: string[] = [];
+    const recorder = createServer((req, res) => {
+      paths.push(req.url ?? '');
+      const ok = /^\/pay\/orders\/[^/]+\/payment$/.test(req.url ?? '');
+      res.writeHead(ok ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(ok ? { status: 'COMPLETED' } : { error: 'no' }));
+    });
+    await new Promise<void>((resolve) => recorder.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = recorder.address() as AddressInfo;
+      const client = createPaymentServiceClient({ baseUrl: `http://127.0.0.1:${port}/pay/` });
+      for (const orderId of [
+        '..',
+        '.',
+        '../../admin',
+        'a/../..',
+        '%2E%2E',
+        '%2e',
+        '.%2E',
+        '..%2F',
+        'a\\..',
+        'a/b',
+        'a?b=1',
+        'a#frag',
+        '50%',
+        '%',
+        'a b',
+        '주문-1',
+      ]) {
+        expect(await client.orderPayment(orderId), orderId).toBe('COMPLETED');
+        const path = paths.at(-1) ?? '';
+        expect(path, orderId).toMatch(/^\/pay\/orders\/[^/?#]+\/payment$/);
+        expect(decodeURIComponent(path.split('/')[3] ?? ''), orderId).toBe(orderId);
+      }
+    } finally {
+      await stop(recorder);
+    }
+  });
+
   it('gives up on a slow answer after 2 s', async () => {
     const seen: PaymentServiceOutcome[] = [];
     const client = createPaymentServiceClient({
