@@ -112,7 +112,8 @@ async function decide(
  * actions on one coupon (or an action and a payment event) take effect one after the other. A
  * reserve or a use locks its order first (every change of an order's coupons takes the order
  * before them), so reserves for one order run one after the other in any number of workers. A
- * reserve opens a reservation record; a change out of RESERVED closes it.
+ * reserve opens a reservation record; a change out of RESERVED closes it. A cancel's audit record
+ * is written in the same transaction: it exists exactly when the cancel committed, once.
  */
 export function applyCouponAction(
   ports: { coupons: CouponStore; newId: NewId },
@@ -149,6 +150,15 @@ export function applyCouponAction(
       };
     }
     await tx.saveChanges([change], now);
+    if (action.type === 'CANCEL') {
+      await tx.audit({
+        actor: action.actor,
+        requestId: action.requestId ?? null,
+        action: 'coupon.cancel',
+        target: `coupon:${action.couponId}`,
+        details: { reason: action.reason, ...(jobId && { jobId }) },
+      });
+    }
     const { coupon } = decision.value;
     if (jobId) await tx.storeActionResult(jobId, coupon, now);
     return ok({ coupon, repeated: false });

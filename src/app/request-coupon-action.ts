@@ -1,4 +1,4 @@
-import type { AuditBy, AuditLog, CouponAction, CouponReader, JobQueue } from './ports.js';
+import type { AuditBy, CouponAction, CouponReader, JobQueue } from './ports.js';
 import type { Principal } from './principal.js';
 import { ownedCoupon } from './read-coupons.js';
 import { accepted, keyReused, type Result } from './refusal.js';
@@ -10,7 +10,7 @@ export type ActionInput = { orderId?: string; orderAmount?: number; reason?: str
 
 function actionOf(
   action: ActionName,
-  actor: string,
+  { actor, requestId }: AuditBy,
   couponId: string,
   body: ActionInput,
 ): CouponAction {
@@ -24,16 +24,17 @@ function actionOf(
     case 'release':
       return { type: 'RELEASE', ...base, orderId: order.orderId };
     case 'cancel':
-      return { type: 'CANCEL', ...base, reason: body.reason as string };
+      return { type: 'CANCEL', ...base, reason: body.reason as string, requestId };
   }
 }
 
 /**
  * Accepts a reserve/use/release/cancel of an owned coupon as a job (once per Idempotency-Key). An
- * admin's cancel is recorded in the audit log when it is accepted; the worker's change follows.
+ * admin's cancel carries `by`'s request id to the worker, which writes its audit record with the
+ * change, in the cancel's own transaction.
  */
 export async function requestCouponAction(
-  ports: { couponReader: CouponReader; jobs: JobQueue; audit: AuditLog },
+  ports: { couponReader: CouponReader; jobs: JobQueue },
   principal: Principal,
   input: {
     action: ActionName;
@@ -46,7 +47,7 @@ export async function requestCouponAction(
   const { action, couponId, body, idempotencyKey } = input;
   const owned = await ownedCoupon(ports, principal, couponId);
   if (!owned.ok) return owned;
-  const data = actionOf(action, principal.sub, couponId, body);
+  const data = actionOf(action, { actor: principal.sub, requestId: by.requestId }, couponId, body);
   const result = await ports.jobs.enqueueAction({
     actor: principal.sub,
     idempotencyKey,
@@ -54,13 +55,5 @@ export async function requestCouponAction(
     request: { action, couponId, ...body },
   });
   if (!result.ok) return keyReused();
-  if (data.type === 'CANCEL') {
-    await ports.audit.write({
-      ...by,
-      action: 'coupon.cancel',
-      target: `coupon:${couponId}`,
-      details: { reason: data.reason, jobId: result.jobId },
-    });
-  }
   return accepted({ jobId: result.jobId });
 }

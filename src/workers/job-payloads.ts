@@ -58,6 +58,8 @@ export const usageJobSchema = z.discriminatedUnion('type', [
     actor: storable(200),
     couponId: z.string(),
     reason: storable(500, true),
+    /** The admin request's id, for the audit record; jobs from before it carried none. */
+    requestId: storable(128).nullable().optional(),
   }),
   /**
    * Payment events recorded in `payment_events` (a partition's chunk, in offset order); the worker

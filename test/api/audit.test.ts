@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditRecord } from '../../src/app/ports.js';
+import { applyCouponAction } from '../../src/app/apply-coupon-action.js';
+import type { AuditRecord, CouponAction, CouponStore } from '../../src/app/ports.js';
+import { databasePorts } from '../../src/wiring/ports.js';
+import { waitFor } from '../support/payments.js';
 import { ADMIN, createStack, policyBody, type Stack, settledJob, user } from '../support/stack.js';
 
 /** An entry as `GET /v1/audit` lists it. */
@@ -79,6 +82,7 @@ describe('audit log of admin actions', () => {
       rid('cancel'),
     );
     expect(cancel.status).toBe(202);
+    expect((await settledJob(stack, cancel.body.jobId)).state).toBe('completed');
 
     const pause = await stack.app.request('/admin/queues/api/queues/maintenance/pause', {
       method: 'PUT',
@@ -125,6 +129,108 @@ describe('audit log of admin actions', () => {
     for (const item of items) expect(Number.isNaN(Date.parse(item.at))).toBe(false);
     // Reads and issuance are not admin changes.
     expect(items.some((i) => i.action.startsWith('issu'))).toBe(false);
+  });
+
+  /** The coupon's cancel records. */
+  const cancelRecords = async (couponId: string) =>
+    (await all()).filter(
+      (item) => item.action === 'coupon.cancel' && item.target === `coupon:${couponId}`,
+    );
+
+  const issuedCoupon = async (owner: string) => {
+    const policyId = await stack.createPolicy();
+    const issued = await stack.request('POST', '/v1/issuances', user(owner), { policyId });
+    return (await settledJob(stack, issued.body.jobId)).result.coupon.id as string;
+  };
+
+  const cancel = (couponId: string, requestId: string, headers: Record<string, string> = {}) =>
+    stack.request(
+      'POST',
+      `/v1/coupons/${couponId}/cancel`,
+      ADMIN,
+      { reason: 'fraud' },
+      { 'x-request-id': requestId, ...headers },
+    );
+
+  it('records a cancel once, with its change: not for a repeated key, not again when the job runs again', async () => {
+    const couponId = await issuedCoupon('dave');
+    const first = await cancel(couponId, 'cancel-once', { 'idempotency-key': 'cancel-dave' });
+    expect((await settledJob(stack, first.body.jobId)).state).toBe('completed');
+    const repeat = await cancel(couponId, 'cancel-repeat', { 'idempotency-key': 'cancel-dave' });
+    expect(repeat.body.jobId).toBe(first.body.jobId);
+    // As if the acknowledgement had been lost: the queue hands the committed job out once more.
+    const job = await stack.queues.usage.getJob(first.body.jobId);
+    const started = job?.attemptsStarted ?? 0;
+    await job?.retry('completed');
+    await waitFor('the cancel job to run again', async () => {
+      const again = await stack.queues.usage.getJob(first.body.jobId);
+      return (again?.attemptsStarted ?? 0) > started && !!again?.finishedOn;
+    });
+    expect((await settledJob(stack, first.body.jobId)).state).toBe('completed');
+    const records = await cancelRecords(couponId);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      actor: 'admin-1',
+      requestId: 'cancel-once',
+      details: { reason: 'fraud', jobId: first.body.jobId },
+    });
+  });
+
+  it('records nothing for a cancel the worker refuses (COUPON_NOT_USABLE)', async () => {
+    const couponId = await issuedCoupon('erin');
+    const done = await cancel(couponId, 'cancel-erin');
+    expect((await settledJob(stack, done.body.jobId)).state).toBe('completed');
+    const refused = await cancel(couponId, 'cancel-erin-again');
+    expect(refused.status).toBe(202);
+    const job = await settledJob(stack, refused.body.jobId);
+    expect(job).toMatchObject({ state: 'failed', error: { code: 'COUPON_NOT_USABLE' } });
+    expect((await cancelRecords(couponId)).map((r) => r.requestId)).toEqual(['cancel-erin']);
+  });
+
+  it('writes the record in the cancel’s transaction: rolled back with it, written once by the retry', async () => {
+    const couponId = await issuedCoupon('frank');
+    const ports = databasePorts(stack.db.orm);
+    // The transaction fails after the change and its record are written, before the commit.
+    const failing: CouponStore = {
+      ...ports.coupons,
+      transaction: (work, fence) =>
+        ports.coupons.transaction(
+          (tx) =>
+            work({
+              ...tx,
+              storeActionResult: async () => {
+                throw new Error('Connection terminated unexpectedly');
+              },
+            }),
+          fence,
+        ),
+    };
+    const action = {
+      type: 'CANCEL',
+      actor: 'admin-1',
+      couponId,
+      reason: 'chargeback',
+      requestId: 'cancel-frank',
+    } as CouponAction;
+    const run = (coupons: CouponStore) =>
+      applyCouponAction({ ...ports, coupons }, action, new Date(), {
+        reservationTtlMs: 60_000,
+        jobId: 'use_cancel-frank',
+      });
+    await expect(run(failing)).rejects.toThrow('Connection terminated');
+    expect(await cancelRecords(couponId)).toEqual([]);
+    expect((await stack.request('GET', `/v1/coupons/${couponId}`, ADMIN)).body.status).toBe(
+      'ISSUED',
+    );
+    expect(await run(ports.coupons)).toMatchObject({ ok: true, value: { repeated: false } });
+    expect(await run(ports.coupons)).toMatchObject({ ok: true, value: { repeated: true } });
+    const records = await cancelRecords(couponId);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      actor: 'admin-1',
+      requestId: 'cancel-frank',
+      details: { reason: 'chargeback', jobId: 'use_cancel-frank' },
+    });
   });
 
   it('pages with limit and cursor, and is for admins only', async () => {

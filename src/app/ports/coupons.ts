@@ -12,6 +12,7 @@ import type {
   Transition,
 } from '../../domain/index.js';
 import type { Fence, Page } from './basics.js';
+import type { AuditEntry } from './policies.js';
 
 /** Coupons: the unit of work that changes them, and the reads of the API. */
 
@@ -154,6 +155,8 @@ export interface CouponTx {
     now: Date,
   ): Promise<{ coupon: Coupon; reservationId: string | null; policy: CouponPolicy | undefined }[]>;
   extendReservations(reservationIds: string[], until: Date): Promise<void>;
+  /** Writes an audit record in this transaction: it commits with the change, or not at all. */
+  audit(entry: AuditEntry): Promise<void>;
 }
 
 export interface CouponStore {

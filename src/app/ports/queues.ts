@@ -19,7 +19,14 @@ export type CouponAction =
   | { type: 'RESERVE'; actor: string; couponId: string; orderId: string; orderAmount: number }
   | { type: 'USE'; actor: string; couponId: string; orderId: string; orderAmount: number }
   | { type: 'RELEASE'; actor: string; couponId: string; orderId: string }
-  | { type: 'CANCEL'; actor: string; couponId: string; reason: string };
+  | {
+      type: 'CANCEL';
+      actor: string;
+      couponId: string;
+      reason: string;
+      /** The admin request's `X-Request-Id`, for the audit record the cancel writes. */
+      requestId?: string | null | undefined;
+    };
 
 /** A payment event recorded and not yet applied, as a PAYMENT job names it. */
 export interface PendingPayment {

@@ -6,6 +6,7 @@ import type {
   StaleReservation,
 } from '../../app/ports.js';
 import type { Coupon } from '../../domain/index.js';
+import { writeAudit } from './audit.js';
 import { lockCoupon, lockOrderCoupons, saveChanges } from './coupon-changes.js';
 import { inFencedTransaction } from './fence.js';
 import { lockBudget, lockOrder, lockOrders, saveOrder, saveOrderPayments } from './orders.js';
@@ -70,6 +71,7 @@ function couponTx(tx: EntityManager): CouponTx {
     lockCoupon: (couponId) => lockCoupon(tx, couponId),
     lockOrderCoupons: (orderIds) => lockOrderCoupons(tx, orderIds),
     saveChanges: (changes, now) => saveChanges(tx, changes, now),
+    audit: (entry) => writeAudit(tx, entry),
     async actionResult(jobId) {
       const [done] = await query<{ result: Record<string, unknown> }>(
         tx,
