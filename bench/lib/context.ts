@@ -95,6 +95,8 @@ export class BenchContext {
       RATE_LIMIT_MAX: '0',
       // Said knowingly: the figures are of the shared Redis on 6379, which does not persist here.
       REDIS_DURABILITY: 'off',
+      // One load generator sends many requests under few tokens: no per-caller daily job limit.
+      CALLER_DAILY_JOB_LIMIT: '0',
       QUEUE_PREFIX: this.name('unused'),
       KAFKA_PAYMENT_TOPIC: this.name('payments-unused'),
       KAFKA_COUPON_EVENTS_TOPIC: this.name('coupon-events-unused'),

@@ -108,7 +108,7 @@ export interface Schemas {
       at: string;
     }>;
   };
-  CouponReservations: { items: Array<Schemas['CouponReservation']> };
+  CouponReservations: { nextCursor: string | null; items: Array<Schemas['CouponReservation']> };
   CouponReservation: {
     id: string;
     couponId: string;
@@ -283,10 +283,10 @@ export interface Operations {
     body: never;
     response: Schemas['CouponHistory'];
   };
-  /** GET /v1/coupons/{couponId}/reservations: Every reservation of a coupon, oldest first (owner or admin) */
+  /** GET /v1/coupons/{couponId}/reservations: A coupon's reservations, oldest first, in pages (owner or admin) */
   listCouponReservations: {
     path: { couponId: string };
-    query: never;
+    query: { limit?: number; cursor?: string };
     headers: never;
     body: never;
     response: Schemas['CouponReservations'];

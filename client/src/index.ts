@@ -247,8 +247,11 @@ export class CouponClient {
     return this.request('getCouponHistory', { path: { couponId }, query });
   }
 
-  listCouponReservations(couponId: string) {
-    return this.request('listCouponReservations', { path: { couponId } });
+  listCouponReservations(
+    couponId: string,
+    query: Operations['listCouponReservations']['query'] = {},
+  ) {
+    return this.request('listCouponReservations', { path: { couponId }, query });
   }
 
   listAuditEntries(query: Operations['listAuditEntries']['query'] = {}) {

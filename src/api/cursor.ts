@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ApiError } from './errors.js';
 
 /** The lists whose pages a cursor belongs to: a cursor of one list is refused by another. */
-export type CursorScope = 'policies' | 'coupons' | 'audit' | 'history';
+export type CursorScope = 'policies' | 'coupons' | 'audit' | 'history' | 'reservations';
 
 const SIGNATURE_LENGTH = 22;
 

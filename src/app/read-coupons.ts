@@ -69,13 +69,18 @@ export function couponHistory(
   });
 }
 
-/** Every reservation of an owned coupon, oldest first. */
+/** The reservations of an owned coupon, oldest first, in pages. */
 export function couponReservations(
   ports: { couponReader: CouponReader },
   principal: Principal,
   couponId: string,
-): Promise<Result<CouponReservation[]>> {
-  return aboutOwnedCoupon(ports, principal, couponId, (coupon) =>
-    ports.couponReader.reservations(coupon.id),
-  );
+  page: { limit: number; after: PagePosition },
+): Promise<Result<Page<CouponReservation>>> {
+  return aboutOwnedCoupon(ports, principal, couponId, (coupon) => {
+    const after = page.after();
+    return ports.couponReader.reservations(coupon.id, {
+      limit: page.limit,
+      ...(after !== undefined && { after }),
+    });
+  });
 }

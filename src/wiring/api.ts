@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { type AppDeps, createApp } from '../api/app.js';
+import { jobQuotas } from '../api/middleware/job-quotas.js';
 import { rateLimits } from '../api/middleware/rate-limit.js';
 import { mountAdminQueues } from '../api/routes/admin-queues.js';
 import { docsRoutes } from '../api/routes/docs.js';
@@ -48,6 +49,15 @@ export function buildApi(deps: {
         env,
         ports,
         limitByUser: limits.byUser,
+        jobQuotas:
+          env.CALLER_DAILY_JOB_LIMIT > 0 || env.COUPON_ACTION_LIMIT > 0
+            ? jobQuotas({
+                redis,
+                keyPrefix: env.QUEUE_PREFIX,
+                dailyJobs: env.CALLER_DAILY_JOB_LIMIT,
+                couponActionsPerHour: env.COUPON_ACTION_LIMIT,
+              })
+            : undefined,
         limitFailedAuth: limits.failedAuth,
       });
       app.route('/', docsRoutes());

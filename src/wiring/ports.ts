@@ -58,7 +58,7 @@ export function databasePorts(orm: { em: EntityManager }, codeHashSecret?: strin
       find: (id) => findCoupon(fork(), id),
       list: (filter) => listCoupons(fork(), filter),
       history: (couponId, page) => couponHistory(fork(), couponId, page),
-      reservations: (couponId) => couponReservations(fork(), couponId),
+      reservations: (couponId, page) => couponReservations(fork(), couponId, page),
     },
     orders: { find: (orderId) => findOrder(fork(), orderId) },
     issuance: issuanceStore(fork),

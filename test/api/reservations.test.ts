@@ -124,6 +124,32 @@ describe('GET /v1/coupons/:couponId/reservations', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('comes in pages of `limit` with a signed cursor; a cursor it did not issue → 400', async () => {
+    const owner = user('res-pages');
+    const id = await couponFor('res-pages');
+    for (let i = 0; i < 3; i++) {
+      await act(id, 'reserve', { orderId: `order-page-${i}`, orderAmount: 30000 }, owner);
+      await act(id, 'release', { orderId: `order-page-${i}` }, owner);
+    }
+    const url = `/v1/coupons/${id}/reservations`;
+    const first = await stack.request('GET', `${url}?limit=2`, owner);
+    expect(first.body.items.map((r: { orderId: string }) => r.orderId)).toEqual([
+      'order-page-0',
+      'order-page-1',
+    ]);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const second = await stack.request(
+      'GET',
+      `${url}?limit=2&cursor=${encodeURIComponent(first.body.nextCursor)}`,
+      owner,
+    );
+    expect(second.body.items.map((r: { orderId: string }) => r.orderId)).toEqual(['order-page-2']);
+    expect(second.body.nextCursor).toBeNull();
+    const forged = await stack.request('GET', `${url}?cursor=${randomUUID()}`, owner);
+    expect(forged.status).toBe(400);
+    expect((await stack.request('GET', `${url}?limit=101`, owner)).status).toBe(400);
+  });
+
   it('is in the OpenAPI document with its operationId, security and error responses', async () => {
     const res = await stack.app.request('/openapi.json');
     const doc = (await res.json()) as {

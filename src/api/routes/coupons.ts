@@ -15,6 +15,7 @@ import {
   couponSchema,
   historyQuery,
   historySchema,
+  reservationsQuery,
   reservationsSchema,
 } from '../schemas/coupon.js';
 import { createRouter } from '../validation.js';
@@ -104,9 +105,9 @@ export function couponRoutes({ ports, cursors }: { ports: Ports; cursors: Cursor
       path: '/v1/coupons/{couponId}/reservations',
       operationId: 'listCouponReservations',
       tags: ['coupons'],
-      summary: 'Every reservation of a coupon, oldest first (owner or admin)',
+      summary: "A coupon's reservations, oldest first, in pages (owner or admin)",
       security: bearer,
-      request: { params },
+      request: { params, query: reservationsQuery },
       responses: {
         200: json(reservationsSchema, 'The reservations'),
         ...commonErrors,
@@ -114,14 +115,25 @@ export function couponRoutes({ ports, cursors }: { ports: Ports; cursors: Cursor
       },
     }),
     async (c) => {
-      const items = orThrow(
+      const { limit, cursor } = c.req.valid('query');
+      const page = orThrow(
         await couponReservations(
           ports,
           c.get('principal'),
           c.req.valid('param').couponId as string,
+          {
+            limit,
+            after: () => cursors.decode('reservations', cursor),
+          },
         ),
       );
-      return c.json({ items: items.map(reservationView) }, 200);
+      return c.json(
+        {
+          items: page.items.map(reservationView),
+          nextCursor: cursors.encode('reservations', page.nextCursor),
+        },
+        200,
+      );
     },
   );
 

@@ -26,6 +26,8 @@ export interface V1Deps {
   ports: Ports;
   /** The per-user rate limit, run right after authentication. */
   limitByUser?: MiddlewareHandler<AppEnv>;
+  /** What one user may keep in Redis: jobs a day, actions per coupon an hour. */
+  jobQuotas?: MiddlewareHandler<AppEnv>;
   /** Counts a request that failed authentication against its address; throws when over. */
   limitFailedAuth?: (c: Context<AppEnv>) => Promise<void>;
 }
@@ -33,7 +35,7 @@ export interface V1Deps {
 /** Mounts every authenticated `/v1` resource. */
 export function mountV1(
   app: ReturnType<typeof createRouter>,
-  { env, ports, limitByUser, limitFailedAuth }: V1Deps,
+  { env, ports, limitByUser, jobQuotas, limitFailedAuth }: V1Deps,
 ): void {
   app.openAPIRegistry.registerParameter('IdempotencyKey', idempotencyKeySchema);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
@@ -51,6 +53,7 @@ export function mountV1(
     }),
   );
   if (limitByUser) app.use('/v1/*', limitByUser);
+  if (jobQuotas) app.use('/v1/*', jobQuotas);
   app.use('/v1/*', requireJsonBody);
   const cursors = cursorCodec(env.CODE_HASH_SECRET);
   app.route('/', policyRoutes({ ports, cursors }));

@@ -41,8 +41,12 @@ export const historySchema = z
   })
   .openapi('CouponHistory');
 
+/** A coupon's reservations in pages; one page usually holds them all (the default is the maximum). */
+export const reservationsQuery = historyQuery;
+
 export const reservationsSchema = z
   .object({
+    nextCursor: z.string().nullable(),
     items: z.array(
       z
         .object({

@@ -37,8 +37,11 @@ export interface CouponReader {
   }): Promise<Page<Coupon>>;
   /** Oldest first; `after` is the position of the last change of the previous page. */
   history(couponId: string, page: { limit: number; after?: string }): Promise<Page<HistoryEntry>>;
-  /** Every reservation of the coupon, oldest first. */
-  reservations(couponId: string): Promise<CouponReservation[]>;
+  /** The coupon's reservations, oldest first; `after` is the id of the last of the previous page. */
+  reservations(
+    couponId: string,
+    page: { limit: number; after?: string },
+  ): Promise<Page<CouponReservation>>;
 }
 
 /** A coupon row locked for a change, with its policy's terms. */

@@ -206,6 +206,18 @@ const envSchema = z.object({
   ADMIN_READ_ONLY: bool('false'),
   RATE_LIMIT_MAX: intFrom(0, 100),
   RATE_LIMIT_WINDOW_MS: intFrom(1, 10_000),
+  /**
+   * Requests that make jobs (issuances, coupon actions) one user may send per UTC day, so that one
+   * caller cannot fill Redis with jobs, idempotency records and verdicts; admins are not limited;
+   * 0 turns it off. @defaultValue 2000
+   */
+  CALLER_DAILY_JOB_LIMIT: intFrom(0, 2000),
+  /**
+   * Actions (reserve, release, use, cancel) one user may ask of one coupon per hour, so that a
+   * reserve/release loop cannot grow a coupon's records without bound; 0 turns it off.
+   * @defaultValue 30
+   */
+  COUPON_ACTION_LIMIT: intFrom(0, 30),
   EXPIRY_INTERVAL_MS: intFrom(100, 60_000),
   /** Coupons one transaction of the expiry sweep changes; the sweep repeats until none are left. */
   EXPIRY_BATCH_SIZE: intFrom(1, 1000),

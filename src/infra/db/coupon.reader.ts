@@ -47,26 +47,38 @@ export async function couponHistory(
   return { items, nextCursor: rows.length > limit ? (rows[limit - 1]?.id ?? null) : null };
 }
 
-/** Every reservation of a coupon, oldest first. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A coupon's reservations, oldest first; `after` is the id of the last of the previous page. */
 export async function couponReservations(
   em: EntityManager,
   couponId: string,
-): Promise<CouponReservation[]> {
+  { limit, after }: { limit: number; after?: string },
+): Promise<{ items: CouponReservation[]; nextCursor: string | null }> {
+  const position = after !== undefined && UUID.test(after) ? after : undefined;
   const rows = await query<Record<string, unknown>>(
     em,
     `select id, coupon_id as "couponId", order_id as "orderId", user_id as "userId",
             order_amount as "orderAmount", discount_amount as "discountAmount", state,
             reserved_at as "reservedAt", expires_at as "expiresAt", closed_at as "closedAt",
             closed_by as "closedBy", reason
-       from coupon_reservations where coupon_id = ? order by reserved_at, id`,
-    [couponId],
+       from coupon_reservations
+      where coupon_id = ?
+        ${position ? 'and (reserved_at, id) > (select reserved_at, id from coupon_reservations where id = ?)' : ''}
+      order by reserved_at, id limit ?`,
+    position ? [couponId, position, limit + 1] : [couponId, limit + 1],
   );
-  return rows.map((row) => ({
+  const items = rows.slice(0, limit).map(toReservation);
+  return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
+}
+
+function toReservation(row: Record<string, unknown>): CouponReservation {
+  return {
     ...(row as unknown as CouponReservation),
     orderAmount: row.orderAmount === null ? null : Number(row.orderAmount),
     discountAmount: Number(row.discountAmount),
     reservedAt: new Date(row.reservedAt as string),
     expiresAt: new Date(row.expiresAt as string),
     closedAt: row.closedAt === null ? null : new Date(row.closedAt as string),
-  }));
+  };
 }

@@ -2,13 +2,15 @@ import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { RedisClient } from '../redis/connection.js';
 import { gatherSocketWrites } from '../redis/gather-socket-writes.js';
-import { JOB_LIFETIME_S } from './queues.js';
+import { FINISHED_JOB_AGE_S } from './queues.js';
 
 /**
- * Idempotency records live as long as the job they point to may: a key reused with another body
- * while its job is still there is refused (409) instead of being answered with the old job.
+ * An idempotency record lives no longer than what it answers with: it is written when its job is
+ * added and expires {@link FINISHED_JOB_AGE_S} later, before the job (kept that long after it
+ * finishes) and long before the stored result of an action (7 days). A key reused with another
+ * body meanwhile is refused (409).
  */
-export const IDEMPOTENCY_TTL_S = JOB_LIFETIME_S;
+export const IDEMPOTENCY_TTL_S = FINISHED_JOB_AGE_S;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 

@@ -4,10 +4,10 @@ import { newId } from '../ids.js';
 import { jobCounterKey } from '../metrics.js';
 import type { RedisClient } from '../redis/connection.js';
 import { JOB_ID_PREFIX } from './jobs.js';
-import { QUEUE_NAMES } from './queues.js';
+import { FINISHED_JOB_AGE_S, QUEUE_NAMES } from './queues.js';
 
 /** As long as a failed job stays readable (the queues' `removeOnFail` age). */
-export const INTAKE_REFUSAL_TTL_S = 7 * 24 * 3600;
+export const INTAKE_REFUSAL_TTL_S = FINISHED_JOB_AGE_S;
 const DAY_MS = 24 * 3600 * 1000;
 
 /**

@@ -9,23 +9,20 @@ export const QUEUE_NAMES = {
 } as const;
 export type QueueSettings = Pick<Env, 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'>;
 
-/** How long a completed job stays readable through `GET /v1/jobs/:id`. */
-export const COMPLETED_JOB_AGE_S = 24 * 3600;
-/** How long a failed job stays readable. */
-export const FAILED_JOB_AGE_S = 7 * 24 * 3600;
 /**
- * The longest a job stays in Redis: waiting and retrying (bounded by its attempts' backoff, well
- * under a day with the defaults), then kept as failed. What points at a job lives this long.
+ * How long a finished job (completed or failed) stays readable through `GET /v1/jobs/:id`: a
+ * client polls it within seconds; a day bounds what one caller can keep in Redis (with the daily
+ * job limit per caller, `CALLER_DAILY_JOB_LIMIT`).
  */
-export const JOB_LIFETIME_S = FAILED_JOB_AGE_S + 24 * 3600;
+export const FINISHED_JOB_AGE_S = 24 * 3600;
 
-/** Finished jobs stay readable through `GET /v1/jobs/:id` for a day, failed ones for a week. */
+/** Finished jobs, completed or failed, stay readable through `GET /v1/jobs/:id` for a day. */
 export function jobOptions(settings: QueueSettings): DefaultJobOptions {
   return {
     attempts: settings.JOB_ATTEMPTS,
     backoff: { type: 'exponential', delay: settings.JOB_BACKOFF_MS },
-    removeOnComplete: { age: COMPLETED_JOB_AGE_S },
-    removeOnFail: { age: FAILED_JOB_AGE_S },
+    removeOnComplete: { age: FINISHED_JOB_AGE_S },
+    removeOnFail: { age: FINISHED_JOB_AGE_S },
   };
 }
 
