@@ -31,6 +31,7 @@ export function buildApi(deps: {
     keyPrefix: env.QUEUE_PREFIX,
     max: env.RATE_LIMIT_MAX,
     windowMs: env.RATE_LIMIT_WINDOW_MS,
+    trustedProxies: env.TRUSTED_PROXIES,
   });
   return createApp({
     logger: deps.logger,

@@ -64,6 +64,19 @@ describe('environment', () => {
     expect(parseEnv({ ADMIN_PASSWORD: 'p' }).ADMIN_PASSWORD).toBe('p');
   });
 
+  it('reads TRUSTED_PROXIES as addresses and ranges, none by default', () => {
+    expect(parseEnv({}).TRUSTED_PROXIES).toEqual([]);
+    expect(
+      parseEnv({ TRUSTED_PROXIES: ' 10.0.0.0/8, 192.168.1.7 ,fd00::/8,::1, loopback' })
+        .TRUSTED_PROXIES,
+    ).toEqual(['10.0.0.0/8', '192.168.1.7', 'fd00::/8', '::1', 'loopback']);
+    for (const bad of ['10.0.0.0/33', 'proxy.example', '300.1.1.1', '10.0.0.1, nope', '*']) {
+      expect(() => parseEnv({ TRUSTED_PROXIES: bad }), bad).toThrow(
+        /^Invalid environment variable TRUSTED_PROXIES: "[^"]+" is not an IP address or CIDR range/,
+      );
+    }
+  });
+
   it('reads ADMIN_READ_ONLY as a boolean', () => {
     expect(parseEnv({}).ADMIN_READ_ONLY).toBe(false);
     expect(parseEnv({ ADMIN_READ_ONLY: 'true' }).ADMIN_READ_ONLY).toBe(true);

@@ -1,9 +1,9 @@
-import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Cluster, Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppEnv } from '../context.js';
 import { ApiError } from '../errors.js';
+import { clientAddress } from './client-address.js';
 
 export interface RateLimitOptions {
   /** One Redis server or a Redis Cluster (the limiter keeps one key per caller). */
@@ -12,19 +12,15 @@ export interface RateLimitOptions {
   /** Requests per window; 0 turns limiting off. */
   max: number;
   windowMs: number;
+  /**
+   * Proxies in front of the service (`TRUSTED_PROXIES`): a request from one is counted against
+   * the client its `X-Forwarded-For` names ({@link clientAddress}). @defaultValue none
+   */
+  trustedProxies?: readonly string[];
 }
 
 /** Paths that probes and scrapers call: never limited. */
 const EXEMPT = new Set(['/health', '/ready', '/metrics']);
-
-function clientIp(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    // `app.request()` in tests has no socket.
-    return 'unknown';
-  }
-}
 
 /**
  * The per-caller limit, counted in Redis so every API process shares it. Returns two middlewares:
@@ -32,7 +28,8 @@ function clientIp(c: Context): string {
  * `failedAuth`, which counts a request that failed authentication against its address (the same
  * budget, counted apart), so guessing tokens is limited too.
  */
-export function rateLimits({ redis, keyPrefix, max, windowMs }: RateLimitOptions) {
+export function rateLimits({ redis, keyPrefix, max, windowMs, trustedProxies }: RateLimitOptions) {
+  const clientIp = clientAddress(trustedProxies);
   const limiter =
     max > 0
       ? new RateLimiterRedis({

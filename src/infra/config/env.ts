@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 
 /** Secrets that only exist so a local run works without setup; production refuses them. */
@@ -79,6 +80,21 @@ export const PG_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] a
 
 /** Mechanisms kafkajs speaks without plugins. */
 export const KAFKA_SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+
+/** IPs and CIDR ranges of proxies, as proxy-addr reads them (it also knows `loopback` & co.). */
+const proxies = list('').superRefine((entries, ctx) => {
+  for (const entry of entries) {
+    try {
+      proxyaddr.compile(entry);
+    } catch {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(entry)} is not an IP address or CIDR range (such as 10.0.0.0/8)`,
+      });
+      return;
+    }
+  }
+});
 
 /** A Redis Cluster node: `host:port`, an IPv6 host in brackets. */
 const CLUSTER_NODE = /^(?:\[[0-9a-fA-F:.]+\]|[^\s:,[\]]+):(\d{1,5})$/;
@@ -206,6 +222,12 @@ const envSchema = z.object({
   ADMIN_READ_ONLY: bool('false'),
   RATE_LIMIT_MAX: intFrom(0, 100),
   RATE_LIMIT_WINDOW_MS: intFrom(1, 10_000),
+  /**
+   * Proxies in front of the service (IPs or CIDR ranges, comma separated): a request from one is
+   * limited by the client address its `X-Forwarded-For` names, the right-most one that is not a
+   * trusted proxy. @defaultValue none: the socket's peer is the client
+   */
+  TRUSTED_PROXIES: proxies,
   /**
    * Requests that make jobs (issuances, coupon actions) one user may send per UTC day, so that one
    * caller cannot fill Redis with jobs, idempotency records and verdicts; admins are not limited;
