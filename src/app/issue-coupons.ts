@@ -10,6 +10,7 @@ import {
 import { isolateFailures, type Settled } from './isolate.js';
 import type {
   Clock,
+  CodeAttempts,
   CodeRow,
   FailureKinds,
   Grant,
@@ -176,6 +177,7 @@ export interface IssueCouponsPorts {
   clock: Clock;
   statistics: Pick<Statistics, 'changed'>;
   intake: Pick<IntakeGate, 'markSoldOut'>;
+  codeAttempts: Pick<CodeAttempts, 'failed'>;
   failures: FailureKinds;
   log: Warn;
 }
@@ -216,6 +218,18 @@ export async function issueCoupons(
       result.ok && result.value.ok ? [result.value.value.policyId] : [],
     ),
   );
+  const guessed = settled.flatMap((result, i) =>
+    result.ok && !result.value.ok && result.value.code === 'CODE_INVALID'
+      ? [requests[i]?.data.actor ?? '']
+      : [],
+  );
+  if (guessed.length > 0) {
+    await ports.codeAttempts
+      .failed(guessed)
+      .catch((error: unknown) =>
+        ports.log.warn({ cause: ports.failures.describe(error) }, 'could not count failed codes'),
+      );
+  }
   await ports.intake
     .markSoldOut(soldOut)
     .catch((error: unknown) =>

@@ -4,7 +4,7 @@ import type { IssuanceStore } from './ports/issuance.js';
 import type { OrderReader } from './ports/orders.js';
 import type { PaymentEventStore, RetentionStore } from './ports/payment-events.js';
 import type { AuditLog, PolicyStore, Statistics } from './ports/policies.js';
-import type { IntakeGate, JobQueue } from './ports/queues.js';
+import type { CodeAttempts, IntakeGate, JobQueue } from './ports/queues.js';
 
 /**
  * The ports of the use cases: what they need of the world, as interfaces. `src/infra` implements
@@ -36,6 +36,7 @@ export interface Ports {
   audit: AuditLog;
   jobs: JobQueue;
   intake: IntakeGate;
+  codeAttempts: CodeAttempts;
   hashCode: CodeHasher;
   failures: FailureKinds;
   log: Warn;

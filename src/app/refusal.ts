@@ -7,9 +7,14 @@ import type { RequestErrorCode } from '../domain/index.js';
  */
 export interface Refusal {
   ok: false;
-  code: Extract<RequestErrorCode, 'VALIDATION_ERROR' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT'>;
+  code: Extract<
+    RequestErrorCode,
+    'VALIDATION_ERROR' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'RATE_LIMITED'
+  >;
   message: string;
   details?: unknown;
+  /** With `RATE_LIMITED`: seconds until the caller may try again (`Retry-After`). */
+  retryAfterS?: number;
 }
 
 /** A use case's answer: its value, or why the request is refused. */
@@ -26,5 +31,11 @@ export function refuse(code: Refusal['code'], message: string, details?: unknown
 /** Refusals every resource shares. */
 export const notFound = (what: string): Refusal => refuse('NOT_FOUND', `No such ${what}`);
 export const notYours = (): Refusal => refuse('FORBIDDEN', 'This resource belongs to another user');
+export const tooManyAttempts = (retryAfterS: number): Refusal => ({
+  ok: false,
+  code: 'RATE_LIMITED',
+  message: `Too many invalid codes; retry in ${retryAfterS} s`,
+  retryAfterS,
+});
 export const keyReused = (): Refusal =>
   refuse('CONFLICT', 'This Idempotency-Key was used with another body');

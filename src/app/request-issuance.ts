@@ -1,7 +1,7 @@
-import type { CodeHasher, IntakeGate, IssueJobData, JobQueue } from './ports.js';
+import type { CodeAttempts, CodeHasher, IntakeGate, IssueJobData, JobQueue } from './ports.js';
 import type { Principal } from './principal.js';
 import { actsFor } from './principal.js';
-import { accepted, keyReused, notYours, type Result } from './refusal.js';
+import { accepted, keyReused, notYours, type Result, tooManyAttempts } from './refusal.js';
 
 /** A hash no code can have: an impossible code fails in the worker like any unknown one. */
 const NO_SUCH_CODE = '0'.repeat(64);
@@ -12,10 +12,11 @@ export type IssuanceInput = { policyId: string; userId?: string | undefined } | 
  * Accepts a request for a coupon as a job, without reading the database: an unknown policy or code
  * fails the job, not the request. A DIRECT policy known to be sold out is answered at intake
  * (a job that reads failed with QUOTA_EXHAUSTED, and no transaction) — only without an
- * Idempotency-Key, whose repeats must keep naming the one job a first request created.
+ * Idempotency-Key, whose repeats must keep naming the one job a first request created. A caller
+ * past the limit of failed code redemptions is refused (RATE_LIMITED) for code requests.
  */
 export async function requestIssuance(
-  ports: { jobs: JobQueue; intake: IntakeGate; hashCode: CodeHasher },
+  ports: { jobs: JobQueue; intake: IntakeGate; hashCode: CodeHasher; codeAttempts: CodeAttempts },
   principal: Principal,
   input: IssuanceInput,
   idempotencyKey: string | undefined,
@@ -34,6 +35,9 @@ export async function requestIssuance(
     }
     data = { type: 'ISSUE', actor: principal.sub, userId, policyId: input.policyId };
   } else {
+    // Guessing is limited: a caller whose codes keep failing is refused before any job is made.
+    const wait = await ports.codeAttempts.blockedFor(principal.sub);
+    if (wait !== null) return tooManyAttempts(wait);
     data = {
       type: 'ISSUE',
       actor: principal.sub,

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { paymentServiceCallsKey, paymentServiceCircuitKey } from './payment-service.js';
 import { sweepIntervalKey, sweepLastRunKey } from './queue/scheduler.js';
+import { codeAttemptCounterKey } from './redis/code-attempts.js';
 import type { RedisClient } from './redis/connection.js';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
@@ -197,6 +198,17 @@ export function createMetrics(sources: MetricsSources) {
     registers: [registry],
     async collect() {
       await fromHash(this, sources.redis, dlqCounterKey(sources.prefix), ['reason'] as const);
+    },
+  });
+  new Counter({
+    name: 'coupon_code_attempts_total',
+    help: 'Code redemptions that failed (CODE_INVALID) and code requests refused for too many of them (RATE_LIMITED), all processes',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+    async collect() {
+      await fromHash(this, sources.redis, codeAttemptCounterKey(sources.prefix), [
+        'outcome',
+      ] as const);
     },
   });
   // A sweep that stops running (its schedule lost with Redis's data, no scheduler process) shows

@@ -23,6 +23,7 @@ import { sharedAnswer } from '../infra/health.js';
 import { newId } from '../infra/ids.js';
 import { bullJobQueue } from '../infra/queue/job-queue.js';
 import type { Queues } from '../infra/queue/queues.js';
+import { redisCodeAttempts } from '../infra/redis/code-attempts.js';
 import type { RedisClient as Redis } from '../infra/redis/connection.js';
 import { checkDurability } from '../infra/redis/durability.js';
 import { redisIntakeGate } from '../infra/redis/intake-gate.js';
@@ -98,7 +99,15 @@ function acceptingOnlyWhatRedisKeeps(
 
 /** The process's shared clients, from which every adapter is made. */
 export interface Clients {
-  env: Pick<Env, 'QUEUE_PREFIX' | 'CODE_HASH_SECRET' | 'REDIS_DURABILITY' | 'REDIS_FSYNC'>;
+  env: Pick<
+    Env,
+    | 'QUEUE_PREFIX'
+    | 'CODE_HASH_SECRET'
+    | 'REDIS_DURABILITY'
+    | 'REDIS_FSYNC'
+    | 'CODE_ATTEMPT_MAX'
+    | 'CODE_ATTEMPT_WINDOW_MS'
+  >;
   logger: Logger;
   orm: Orm;
   redis: Redis;
@@ -140,6 +149,10 @@ export function createPorts({ env, logger, orm, redis, queues, stats }: Clients)
       ),
     ),
     hashCode: (typed) => hashTypedCode(secret, typed),
+    codeAttempts: redisCodeAttempts(redis, env.QUEUE_PREFIX, {
+      max: env.CODE_ATTEMPT_MAX,
+      windowMs: env.CODE_ATTEMPT_WINDOW_MS,
+    }),
     log: logger,
   };
 }

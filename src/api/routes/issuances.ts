@@ -7,6 +7,7 @@ import {
   bearer,
   commonErrors,
   conflict,
+  errorResponse,
   json,
   jsonBody,
 } from '../schemas/common.js';
@@ -34,14 +35,19 @@ export function issuanceRoutes({ ports }: { ports: Ports }) {
         202: json(acceptedSchema, 'Accepted; poll statusUrl'),
         ...commonErrors,
         ...conflict('Idempotency-Key reused with another body (CONFLICT)'),
+        429: errorResponse(
+          'Over the rate limit, or too many invalid codes from this caller (RATE_LIMITED); see Retry-After',
+        ),
       },
     }),
     async (c) => {
       const body = c.req.valid('json');
       const idempotencyKey = idempotencyKeyOf(c);
-      const { jobId } = orThrow(
-        await requestIssuance(ports, c.get('principal'), body, idempotencyKey),
-      );
+      const result = await requestIssuance(ports, c.get('principal'), body, idempotencyKey);
+      if (!result.ok && result.retryAfterS !== undefined) {
+        c.header('Retry-After', String(result.retryAfterS));
+      }
+      const { jobId } = orThrow(result);
       return c.json({ jobId, statusUrl: `/v1/jobs/${jobId}` }, 202);
     },
   );

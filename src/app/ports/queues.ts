@@ -81,3 +81,14 @@ export interface IntakeGate {
   /** Forgets a policy's mark (its status changed). */
   reopen(policyId: string): Promise<void>;
 }
+
+/**
+ * Failed code redemptions per caller: past the limit, the caller's further code requests are
+ * refused at intake, before any job is made, until the window passes.
+ */
+export interface CodeAttempts {
+  /** Seconds until the caller may redeem a code again; null when not refused. */
+  blockedFor(actor: string): Promise<number | null>;
+  /** Counts one failed redemption (CODE_INVALID) for each of these callers (repeats count). */
+  failed(actors: string[]): Promise<void>;
+}

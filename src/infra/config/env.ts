@@ -240,6 +240,13 @@ const envSchema = z.object({
    * @defaultValue 30
    */
   COUPON_ACTION_LIMIT: intFrom(0, 30),
+  /**
+   * Failed code redemptions (CODE_INVALID) a caller may have in CODE_ATTEMPT_WINDOW_MS; past it,
+   * its code requests answer 429 until the window passes. 0 turns it off. @defaultValue 10
+   */
+  CODE_ATTEMPT_MAX: intFrom(0, 10),
+  /** @defaultValue 600000 (10 minutes) */
+  CODE_ATTEMPT_WINDOW_MS: intFrom(1000, 600_000),
   EXPIRY_INTERVAL_MS: intFrom(100, 60_000),
   /** Coupons one transaction of the expiry sweep changes; the sweep repeats until none are left. */
   EXPIRY_BATCH_SIZE: intFrom(1, 1000),
