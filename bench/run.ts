@@ -15,6 +15,7 @@ import { allProcs, ROOT, shutdownAll } from './lib/proc.js';
 import { markdown, type Results, rows } from './report.js';
 import { issuanceDrain, queueCeiling } from './scenarios/drain.js';
 import { flashSale, httpIngress } from './scenarios/http.js';
+import { stackedOrders } from './scenarios/orders.js';
 import { payments } from './scenarios/payments.js';
 
 const RUN_LIMIT_MS = 9.5 * 60_000;
@@ -23,7 +24,10 @@ const scale = Math.min(1, Math.max(0.01, Number(process.env.BENCH_SCALE ?? 1)));
 const count = (full: number) => Math.max(100, Math.round((full * scale) / 100) * 100);
 /** The steady part of the payments scenario: 20 s at full scale, at least 2. */
 const steadySeconds = Math.max(2, Math.round(20 * scale));
-/** BENCH_ONLY=3,4: run just these scenarios, print their raw figures, write no results file. */
+/**
+ * BENCH_ONLY=3,4: run just these scenarios, print their raw figures, write no results file. The
+ * numbers are those of the results table (6, peak RSS, is read from every process, not run).
+ */
 const only = new Set(
   (process.env.BENCH_ONLY ?? '')
     .split(',')
@@ -146,6 +150,8 @@ async function scenarios(ctx: BenchContext, probes: CpuProbe[]): Promise<Results
   const sale = await flashSale(ctx, count(100_000), count(10_000), probes);
   log(`5. payments (${jobs / 2} events)`);
   const pay = await payments(ctx, drain2.policyIds[0]!, jobs / 2, probes, steadySeconds);
+  log(`7. orders (${count(10_000)} orders × 2 stackable coupons), 2 worker processes`);
+  const orders = await stackedOrders(ctx, count(10_000), probes);
 
   const perProcess = allProcs().map((p) => ({
     name: p.name,
@@ -167,6 +173,7 @@ async function scenarios(ctx: BenchContext, probes: CpuProbe[]): Promise<Results
     ingress,
     flashSale: sale,
     payments: pay,
+    orders,
     rss: { apiMb: largest('api'), workerMb: largest('worker'), perProcess },
   };
 }
@@ -185,6 +192,7 @@ async function someScenarios(ctx: BenchContext, probes: CpuProbe[]): Promise<unk
   }
   if (only.has('3')) out.ingress = await httpIngress(ctx, scale < 1 ? 3 : 10, probes);
   if (only.has('4')) out.flashSale = await flashSale(ctx, count(100_000), count(10_000), probes);
+  if (only.has('7')) out.orders = await stackedOrders(ctx, count(10_000), probes);
   out.peakRssMb = Object.fromEntries(
     allProcs().map((p) => [
       p.name,

@@ -18,16 +18,19 @@ const ADD_CHUNK = 1000;
 const WARMUP_SHARE = 0.2;
 const DRAIN_LIMIT_MS = 180_000;
 
-interface JobSpec {
+export interface JobSpec {
   data: IssueJobData;
 }
 
-/** Issuance jobs exactly as the API makes them: `iss_<uuid>` ids, `{type, actor, userId, policyId}`. */
-function issuanceJobs(users: number, policyIds: string[]): JobSpec[] {
+/**
+ * Issuance jobs exactly as the API makes them: `iss_<uuid>` ids, `{type, actor, userId, policyId}`;
+ * users `<userPrefix>-0` to `<userPrefix>-<users - 1>`, each asking for one coupon of every policy.
+ */
+export function issuanceJobs(users: number, policyIds: string[], userPrefix = 'user'): JobSpec[] {
   const jobs: JobSpec[] = [];
   for (let u = 0; u < users; u++) {
     for (const policyId of policyIds) {
-      const userId = `user-${u}`;
+      const userId = `${userPrefix}-${u}`;
       jobs.push({
         data: {
           type: 'ISSUE',
@@ -46,7 +49,7 @@ function issuanceJobs(users: number, policyIds: string[]): JobSpec[] {
  * transaction, i.e. the real group-commit size), and how often the system's backends were waiting
  * for a lock rather than working (sampled from pg_stat_activity every ~100 ms).
  */
-class DbSampler {
+export class DbSampler {
   private commitsBefore = 0;
   private ownQueries = 0;
   private samples = 0;
@@ -95,7 +98,7 @@ class DbSampler {
   }
 }
 
-async function addJobs(queue: Queue, jobs: JobSpec[]): Promise<number> {
+export async function addJobs(queue: Queue, jobs: JobSpec[]): Promise<number> {
   const started = performance.now();
   for (let i = 0; i < jobs.length; i += ADD_CHUNK) {
     await queue.addBulk(

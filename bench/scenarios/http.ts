@@ -37,7 +37,7 @@ const b64url = (text: string) => Buffer.from(text).toString('base64url');
  * The same HS256 tokens jose makes, signed with node:crypto directly: 100,000 through jose's
  * WebCrypto path take ~12 s of this 2-core machine, this takes under one. Checked against jose.
  */
-async function fastTokens(count: number, tag: string): Promise<string[]> {
+export async function fastTokens(count: number, tag: string): Promise<string[]> {
   const header = b64url(JSON.stringify({ alg: 'HS256' }));
   const iat = Math.floor(Date.now() / 1000);
   const tokens = Array.from({ length: count }, (_, i) => {
@@ -95,7 +95,7 @@ function cannon(
   });
 }
 
-function summary(result: autocannon.Result) {
+export function summary(result: autocannon.Result) {
   return {
     reqPerSec: round(result['2xx'] / result.duration, 0),
     ok2xx: result['2xx'],

@@ -238,7 +238,7 @@ export async function payments(
 }
 
 /** Vacuums and checkpoints the bench database, so a figure does not pay for earlier scenarios. */
-async function settle(ctx: BenchContext): Promise<void> {
+export async function settle(ctx: BenchContext): Promise<void> {
   await ctx.pg.query('vacuum analyze');
   await ctx.pg.query('checkpoint');
 }
