@@ -99,11 +99,13 @@ async function decide(
     const over = checkBudget(locked.policy, await tx.lockBudget(locked.policy.id), spend);
     if (over) return over;
   }
-  await tx.saveOrder({
-    orderId: action.orderId,
-    userId: locked.coupon.userId,
-    orderAmount: action.orderAmount,
-  });
+  if (order.order?.orderAmount !== action.orderAmount) {
+    await tx.saveOrder({
+      orderId: action.orderId,
+      userId: locked.coupon.userId,
+      orderAmount: action.orderAmount,
+    });
+  }
   return joined;
 }
 

@@ -99,6 +99,12 @@ describe('orders and budgets across worker processes', () => {
     expect(new Set(held.map((c) => c.policyId)).size).toBe(10);
     expect(held).toHaveLength(10);
     expect(held.reduce((sum, c) => sum + c.discount, 0)).toBe(30000);
+    // The order's view lists them in the order they joined it: each cut to what the ones before left.
+    const view = await stack.request('GET', '/v1/orders/o-stack', ADMIN);
+    expect(view.body.coupons.map((c: { discountAmount: number }) => c.discountAmount)).toEqual([
+      4000, 4000, 4000, 4000, 4000, 4000, 4000, 2000, 0, 0,
+    ]);
+    expect(view.body).toMatchObject({ totalDiscountAmount: 30000, payableAmount: 0 });
     expect(failed).toHaveLength(10);
     expect(new Set(failed)).toEqual(new Set(['STACKING_NOT_ALLOWED']));
   });

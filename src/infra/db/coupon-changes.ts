@@ -11,19 +11,19 @@ export async function lockCoupon(
   tx: EntityManager,
   couponId: string,
 ): Promise<LockedCoupon | null> {
+  // One statement: every reserve, use, release and cancel runs it.
   const [row] = await query<Record<string, unknown>>(
     tx,
-    `select ${COUPON_COLUMNS} from coupons c where c.id = ? for update`,
+    `select ${COUPON_COLUMNS}, to_jsonb(pp) as policy
+       from coupons c
+       cross join lateral (select ${POLICY_COLUMNS} from coupon_policies p
+                            where p.id = c.policy_id) pp
+      where c.id = ? for update of c`,
     [couponId],
   );
   if (!row) return null;
-  const coupon = toCoupon(row as never);
-  const [policy] = await query<Record<string, unknown>>(
-    tx,
-    `select ${POLICY_COLUMNS} from coupon_policies p where p.id = ?`,
-    [coupon.policyId],
-  );
-  return { coupon, policy: toPolicy(policy as never) };
+  const { policy, ...couponRow } = row;
+  return { coupon: toCoupon(couponRow as never), policy: toPolicy(policy as never) };
 }
 
 /**

@@ -41,7 +41,11 @@ export async function lockOrder(tx: EntityManager, orderId: string): Promise<Loc
   return { order: row ? toOrder(row) : null, held: await heldCoupons(tx, orderId) };
 }
 
-/** The coupons the order holds (RESERVED for it or USED on it), in the order they joined it. */
+/**
+ * The coupons the order holds (RESERVED for it or USED on it), in the order they joined it: by the
+ * history row of their joining, numbered under the order's lock (a job's own clock is read before
+ * it waits for that lock, so `reserved_at` may not follow it).
+ */
 async function heldCoupons(em: EntityManager, orderId: string): Promise<OrderCouponRecord[]> {
   const rows = await query<Record<string, unknown>>(
     em,
@@ -49,7 +53,9 @@ async function heldCoupons(em: EntityManager, orderId: string): Promise<OrderCou
             c.discount_amount as "discountAmount"
        from coupons c join coupon_policies p on p.id = c.policy_id
       where c.order_id = ? and c.status in ('RESERVED', 'USED')
-      order by coalesce(c.reserved_at, c.used_at), c.id`,
+      order by (select max(h.id) from coupon_history h
+                 where h.coupon_id = c.id and h.from_status in ('ISSUED', 'EXPIRED')
+                   and h.to_status in ('RESERVED', 'USED')), c.id`,
     [orderId],
   );
   return rows.map(
