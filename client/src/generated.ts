@@ -29,6 +29,7 @@ export interface Schemas {
     issuedCount: number;
     stacking: 'EXCLUSIVE' | 'STACKABLE';
     budget: number | null;
+    publicCode: string | null;
     createdAt: string;
   };
   Error: { error: { code: string; message: string; details?: unknown } };
@@ -47,6 +48,7 @@ export interface Schemas {
     validDaysAfterIssue?: number | null;
     stacking?: 'EXCLUSIVE' | 'STACKABLE';
     budget?: number | null;
+    publicCode?: string | null;
   };
   PolicyStatusChange: { status: 'ACTIVE' | 'INACTIVE' };
   Codes: { codes: Array<string> };

@@ -1,5 +1,5 @@
 import type { PolicyStatus } from '../domain/index.js';
-import type { AuditBy, Clock, IntakeGate, PolicyStore, StoredPolicy } from './ports.js';
+import type { AuditBy, Clock, CodeHasher, IntakeGate, PolicyStore, StoredPolicy } from './ports.js';
 import { accepted, notFound, type Result } from './refusal.js';
 
 /**
@@ -7,7 +7,12 @@ import { accepted, notFound, type Result } from './refusal.js';
  * gate forgets its sold-out mark, since the worker's answer may now differ.
  */
 export async function changePolicyStatus(
-  ports: { policies: PolicyStore; clock: Clock; intake: Pick<IntakeGate, 'reopen'> },
+  ports: {
+    policies: PolicyStore;
+    clock: Clock;
+    intake: Pick<IntakeGate, 'reopen'>;
+    hashPublicCode: CodeHasher;
+  },
   input: { policyId: string; status: PolicyStatus },
   by: AuditBy,
 ): Promise<Result<StoredPolicy>> {
@@ -25,6 +30,9 @@ export async function changePolicyStatus(
     return { ...found, status };
   });
   if (!policy) return notFound('policy');
-  await ports.intake.reopen(policy.id);
+  await ports.intake.reopen(
+    policy.id,
+    policy.publicCode === null ? null : ports.hashPublicCode(policy.publicCode),
+  );
   return accepted(policy);
 }

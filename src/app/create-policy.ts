@@ -1,10 +1,13 @@
 import { type NewPolicyInput, newPolicy, policyInputProblems } from '../domain/index.js';
-import type { AuditBy, Clock, NewId, PolicyStore, StoredPolicy } from './ports.js';
+import type { AuditBy, Clock, CodeHasher, NewId, PolicyStore, StoredPolicy } from './ports.js';
 import { accepted, type Result, refuse } from './refusal.js';
 
-/** Creates a policy whose terms are consistent, with its audit record in the same transaction. */
+/**
+ * Creates a policy whose terms are consistent, with its audit record in the same transaction. A
+ * public code another policy has is refused (CONFLICT).
+ */
 export async function createPolicy(
-  ports: { policies: PolicyStore; clock: Clock; newId: NewId },
+  ports: { policies: PolicyStore; clock: Clock; newId: NewId; hashPublicCode: CodeHasher },
   input: NewPolicyInput,
   by: AuditBy,
 ): Promise<Result<StoredPolicy>> {
@@ -22,8 +25,10 @@ export async function createPolicy(
     codesGenerated: 0,
     budgetSpent: 0,
   };
-  await ports.policies.transaction(async (tx) => {
-    await tx.insert(policy);
+  const publicCodeHash =
+    policy.publicCode === null ? null : ports.hashPublicCode(policy.publicCode);
+  const inserted = await ports.policies.transaction(async (tx) => {
+    if (!(await tx.insert(policy, publicCodeHash))) return false;
     await tx.audit({
       ...by,
       action: 'policy.create',
@@ -32,8 +37,11 @@ export async function createPolicy(
         name: policy.name,
         issueType: policy.issueType,
         totalQuantity: policy.totalQuantity,
+        publicCode: policy.publicCode,
       },
     });
+    return true;
   });
+  if (!inserted) return refuse('CONFLICT', 'Another policy has this public code');
   return accepted(policy);
 }

@@ -19,7 +19,9 @@ import type {
   IssuanceTx,
   IssueJobData,
   NewId,
+  SoldOutMark,
   Statistics,
+  StoredPolicy,
   Warn,
 } from './ports.js';
 
@@ -62,29 +64,31 @@ export function issueGroup(
       ...new Set(requests.flatMap((r) => (r.data.codeHash ? [r.data.codeHash] : []))),
     ];
     const codes = await tx.lockCodes(hashes);
+    // Public codes never change, so their policies are found without a lock, before any is taken.
+    const publicCodes = await tx.policiesByPublicCode([
+      ...new Set(requests.flatMap((r) => (r.data.publicCodeHash ? [r.data.publicCodeHash] : []))),
+    ]);
+    const targets = requests.map(({ data }) => targetOf(data, publicCodes, codes));
     const policyIds = new Set<string>();
-    for (const { data } of requests) {
-      const policyId = data.policyId ?? (data.codeHash && codes.get(data.codeHash)?.policyId);
-      if (policyId) policyIds.add(policyId);
-    }
+    for (const target of targets) if (target.policyId) policyIds.add(target.policyId);
     const policies = await tx.lockPolicies([...policyIds]);
     const issuedBefore = await tx.couponsOfJobs(
       requests.filter((r) => !r.firstRun).map((r) => r.jobId),
     );
-    const userCounts = await tx.countUserCoupons(userPairs(requests, policies, codes));
+    const userCounts = await tx.countUserCoupons(userPairs(requests, targets, policies));
 
     const outcomes: Outcome<Coupon>[] = [];
     const granted: Grant[] = [];
     const claimedCodes = new Set<string>();
-    for (const { jobId, data } of requests) {
+    for (const [i, { jobId, data }] of requests.entries()) {
       const already = issuedBefore.get(jobId);
       if (already) {
         outcomes.push(ok(already));
         continue;
       }
-      let code: CodeRow | undefined;
-      if (data.codeHash !== undefined) {
-        code = codes.get(data.codeHash);
+      const target = targets[i] as Target;
+      const code = target.code;
+      if (target.kind === 'code') {
         if (!code) {
           outcomes.push(reject('CODE_INVALID'));
           continue;
@@ -94,12 +98,12 @@ export function issueGroup(
           continue;
         }
       }
-      const policy = policies.get(code?.policyId ?? data.policyId ?? '');
+      const policy = policies.get(target.policyId ?? '');
       if (!policy) {
         outcomes.push(reject('POLICY_NOT_FOUND'));
         continue;
       }
-      if (!code && policy.issueType === 'CODE') {
+      if (target.kind === 'policy' && policy.issueType === 'CODE') {
         outcomes.push(reject('CODE_INVALID', 'This policy issues coupons only against a code.'));
         continue;
       }
@@ -126,27 +130,69 @@ export function issueGroup(
 
     await answerRepeatsFromTheirCoupon(tx, requests, outcomes);
     if (granted.length > 0) await tx.writeIssued(granted, now);
-    const soldOut = [...policies.values()]
-      .filter((policy) => isSoldOut(policy, now))
-      .map(({ id, validUntil }) => ({ id, validUntil }));
-    return { outcomes, soldOut };
+    return { outcomes, soldOut: soldOutMarks(policies, publicCodes, now) };
   });
+}
+
+/**
+ * What a request asks for: a public code's policy (tried first), a generated code (`code` absent
+ * when no such code exists), or a policy by id.
+ */
+interface Target {
+  kind: 'public' | 'code' | 'policy';
+  policyId: string | undefined;
+  code?: CodeRow | undefined;
+}
+
+function targetOf(
+  data: IssueJobData,
+  publicCodes: Map<string, string>,
+  codes: Map<string, CodeRow>,
+): Target {
+  const publicPolicy = data.publicCodeHash ? publicCodes.get(data.publicCodeHash) : undefined;
+  if (publicPolicy) return { kind: 'public', policyId: publicPolicy };
+  if (data.codeHash !== undefined) {
+    const code = codes.get(data.codeHash);
+    return { kind: 'code', policyId: code?.policyId, code };
+  }
+  // A request with only a public code that matched nothing is an invalid code, not a policy.
+  if (data.publicCodeHash !== undefined) return { kind: 'code', policyId: undefined };
+  return { kind: 'policy', policyId: data.policyId };
 }
 
 /** The (policy, user) pairs of the group whose policy exists, for the per-user counts. */
 function userPairs(
   requests: IssueRequest[],
+  targets: Target[],
   policies: Map<string, unknown>,
-  codes: Map<string, CodeRow>,
 ): { policyId: string; userId: string }[] {
   const pairs = new Map<string, { policyId: string; userId: string }>();
-  for (const { data } of requests) {
-    const policyId = data.codeHash ? codes.get(data.codeHash)?.policyId : data.policyId;
+  requests.forEach(({ data }, i) => {
+    const policyId = targets[i]?.policyId;
     if (policyId && policies.has(policyId)) {
       pairs.set(`${policyId}\n${data.userId}`, { policyId, userId: data.userId });
     }
-  }
+  });
   return [...pairs.values()];
+}
+
+/**
+ * Sold-out marks for the group's policies: a DIRECT policy by id; a CODE policy by the public code
+ * the group named (requests by generated code are not gated at intake).
+ */
+function soldOutMarks(
+  policies: Map<string, StoredPolicy>,
+  publicCodes: Map<string, string>,
+  now: Date,
+): SoldOutMark[] {
+  const publicHashOf = new Map([...publicCodes].map(([hash, policyId]) => [policyId, hash]));
+  return [...policies.values()].flatMap((policy): SoldOutMark[] => {
+    if (!isSoldOut(policy, now)) return [];
+    const { id, validUntil } = policy;
+    if (policy.issueType === 'DIRECT') return [{ id, validUntil }];
+    const publicCodeHash = publicHashOf.get(id);
+    return publicCodeHash ? [{ id, validUntil, publicCodeHash }] : [];
+  });
 }
 
 /**

@@ -38,6 +38,8 @@ export interface Ports {
   intake: IntakeGate;
   codeAttempts: CodeAttempts;
   hashCode: CodeHasher;
+  /** The keyed hash of a public code (its own context: never a generated code's hash). */
+  hashPublicCode: CodeHasher;
   failures: FailureKinds;
   log: Warn;
 }

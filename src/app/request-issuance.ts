@@ -10,13 +10,19 @@ export type IssuanceInput = { policyId: string; userId?: string | undefined } | 
 
 /**
  * Accepts a request for a coupon as a job, without reading the database: an unknown policy or code
- * fails the job, not the request. A DIRECT policy known to be sold out is answered at intake
- * (a job that reads failed with QUOTA_EXHAUSTED, and no transaction) — only without an
+ * fails the job, not the request. A DIRECT policy or a public code known to be sold out is answered
+ * at intake (a job that reads failed with QUOTA_EXHAUSTED, and no transaction) — only without an
  * Idempotency-Key, whose repeats must keep naming the one job a first request created. A caller
  * past the limit of failed code redemptions is refused (RATE_LIMITED) for code requests.
  */
 export async function requestIssuance(
-  ports: { jobs: JobQueue; intake: IntakeGate; hashCode: CodeHasher; codeAttempts: CodeAttempts },
+  ports: {
+    jobs: JobQueue;
+    intake: IntakeGate;
+    hashCode: CodeHasher;
+    hashPublicCode: CodeHasher;
+    codeAttempts: CodeAttempts;
+  },
   principal: Principal,
   input: IssuanceInput,
   idempotencyKey: string | undefined,
@@ -26,23 +32,27 @@ export async function requestIssuance(
     const userId = input.userId ?? principal.sub;
     if (!actsFor(principal, userId)) return notYours();
     if (idempotencyKey === undefined && (await ports.intake.soldOut(input.policyId))) {
-      const jobId = await ports.intake.refuse({
-        actor: principal.sub,
-        code: 'QUOTA_EXHAUSTED',
-        message: 'The policy has no coupon left',
-      });
-      return accepted({ jobId });
+      return accepted({ jobId: await refuseSoldOut(ports.intake, principal) });
     }
     data = { type: 'ISSUE', actor: principal.sub, userId, policyId: input.policyId };
   } else {
     // Guessing is limited: a caller whose codes keep failing is refused before any job is made.
     const wait = await ports.codeAttempts.blockedFor(principal.sub);
     if (wait !== null) return tooManyAttempts(wait);
+    const publicCodeHash = ports.hashPublicCode(input.code) ?? undefined;
+    if (
+      publicCodeHash !== undefined &&
+      idempotencyKey === undefined &&
+      (await ports.intake.publicCodeSoldOut(publicCodeHash))
+    ) {
+      return accepted({ jobId: await refuseSoldOut(ports.intake, principal) });
+    }
     data = {
       type: 'ISSUE',
       actor: principal.sub,
       userId: principal.sub,
       codeHash: ports.hashCode(input.code) ?? NO_SUCH_CODE,
+      ...(publicCodeHash === undefined ? {} : { publicCodeHash }),
     };
   }
   const result = await ports.jobs.enqueueIssue({
@@ -52,4 +62,12 @@ export async function requestIssuance(
     request: input,
   });
   return result.ok ? accepted({ jobId: result.jobId }) : keyReused();
+}
+
+function refuseSoldOut(intake: IntakeGate, principal: Principal): Promise<string> {
+  return intake.refuse({
+    actor: principal.sub,
+    code: 'QUOTA_EXHAUSTED',
+    message: 'The policy has no coupon left',
+  });
 }

@@ -20,6 +20,7 @@ export function policyView(policy: CouponPolicy) {
     issuedCount: policy.issuedCount,
     stacking: policy.stacking,
     budget: policy.budget,
+    publicCode: policy.publicCode,
     createdAt: policy.createdAt.toISOString(),
   };
 }

@@ -54,3 +54,19 @@ export function looksLikeCode(normalized: string): boolean {
   for (const c of normalized) if (!ALPHABET_SET.has(c)) return false;
   return true;
 }
+
+/** A public code as an admin writes it and as it is matched: 4 to 32 of A–Z, 0–9 and `-`. */
+export const PUBLIC_CODE_PATTERN = /^[A-Z0-9-]{4,32}$/;
+
+/**
+ * The canonical form of a public code: ASCII letters uppercased. Dashes are kept (unlike
+ * {@link normalizeCode}): an admin chose them, so `BF-2026` and `BF2026` are different codes.
+ */
+export function normalizePublicCode(raw: string): string {
+  return raw.replace(/[a-z]/g, (c) => c.toUpperCase());
+}
+
+/** True when a normalized public code has the allowed length and characters. */
+export function looksLikePublicCode(normalized: string): boolean {
+  return PUBLIC_CODE_PATTERN.test(normalized);
+}

@@ -1,3 +1,4 @@
+import { looksLikePublicCode, normalizePublicCode } from './code.js';
 import { type Rejection, reject } from './errors.js';
 import { DEFAULT_STACKING, type Stacking } from './order.js';
 
@@ -37,6 +38,8 @@ export interface CouponPolicy {
   stacking: Stacking;
   /** The most its RESERVED and USED coupons may take off in all; null for no limit. */
   budget: number | null;
+  /** A CODE policy's code that any user may redeem (normalized); null when it has none. */
+  publicCode: string | null;
   createdAt: Date;
 }
 
@@ -66,6 +69,8 @@ export interface NewPolicyInput {
   /** @defaultValue {@link DEFAULT_STACKING} */
   stacking?: Stacking;
   budget?: number | null;
+  /** CODE policies only; normalized by {@link newPolicy}. */
+  publicCode?: string | null;
 }
 
 /** One offending field, shaped for the `details` of a `VALIDATION_ERROR`. */
@@ -131,6 +136,14 @@ export function policyInputProblems(input: NewPolicyInput, now: Date): InputProb
     add('budget', 'must be an integer of at least 1');
   }
 
+  const publicCode = input.publicCode;
+  if (publicCode !== undefined && publicCode !== null) {
+    if (input.issueType !== 'CODE') add('publicCode', 'is allowed only for CODE');
+    else if (!looksLikePublicCode(normalizePublicCode(publicCode))) {
+      add('publicCode', 'must be 4 to 32 of A-Z, 0-9 and -');
+    }
+  }
+
   const days = input.validDaysAfterIssue;
   if (days !== undefined && days !== null && (!isInt(days) || days < 1)) {
     add('validDaysAfterIssue', 'must be an integer of at least 1');
@@ -164,6 +177,10 @@ export function newPolicy(
     issuedCount: 0,
     stacking: input.stacking ?? DEFAULT_STACKING,
     budget: input.budget ?? null,
+    publicCode:
+      input.publicCode === undefined || input.publicCode === null
+        ? null
+        : normalizePublicCode(input.publicCode),
     createdAt: now,
   };
 }
@@ -205,29 +222,36 @@ export function couponExpiresAt(
 }
 
 /**
- * How many of `requested` issuances the quota still allows: never negative and never more than
- * what remains, even if `issuedCount` has somehow overshot `totalQuantity`.
- */
-/**
- * Whether a DIRECT policy turns every further request away with QUOTA_EXHAUSTED and nothing else:
- * it is ACTIVE, in its window and has no coupon left. `totalQuantity` never changes and
- * `issuedCount` never falls, so only a change of status or the end of the window alters the answer.
- * A CODE policy never qualifies: a request naming it fails CODE_INVALID first.
+ * Whether requests by policy id (DIRECT) or by public code (CODE with a public code) are all
+ * turned away with QUOTA_EXHAUSTED and nothing else: the policy is ACTIVE, in its window and has
+ * no coupon left. `totalQuantity` never changes and `issuedCount` never falls, so only a change of
+ * status or the end of the window alters the answer. A CODE policy's generated codes are not
+ * covered: a request naming one may fail CODE_INVALID or CODE_ALREADY_USED first.
  */
 export function isSoldOut(
   policy: Pick<
     CouponPolicy,
-    'issueType' | 'status' | 'validFrom' | 'validUntil' | 'totalQuantity' | 'issuedCount'
+    | 'issueType'
+    | 'status'
+    | 'validFrom'
+    | 'validUntil'
+    | 'totalQuantity'
+    | 'issuedCount'
+    | 'publicCode'
   >,
   now: Date,
 ): boolean {
   return (
-    policy.issueType === 'DIRECT' &&
+    (policy.issueType === 'DIRECT' || policy.publicCode !== null) &&
     checkIssuable(policy, now) === null &&
     grantCount(policy.totalQuantity, policy.issuedCount, 1) < 1
   );
 }
 
+/**
+ * How many of `requested` issuances the quota still allows: never negative and never more than
+ * what remains, even if `issuedCount` has somehow overshot `totalQuantity`.
+ */
 export function grantCount(totalQuantity: number, issuedCount: number, requested: number): number {
   return Math.max(0, Math.min(requested, totalQuantity - issuedCount));
 }

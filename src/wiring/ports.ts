@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { Ports } from '../app/ports.js';
-import { hashCode, hashTypedCode, newCode } from '../infra/codes.js';
+import { hashCode, hashPublicCode, hashTypedCode, newCode } from '../infra/codes.js';
 import type { Env } from '../infra/config/env.js';
 import { listAudit, writeAudit } from '../infra/db/audit.js';
 import {
@@ -63,6 +63,10 @@ export function databasePorts(orm: { em: EntityManager }, codeHashSecret?: strin
     },
     orders: { find: (orderId) => findOrder(fork(), orderId) },
     issuance: issuanceStore(fork),
+    hashPublicCode: (typed: string) => {
+      if (codeHashSecret === undefined) throw new Error('public codes need CODE_HASH_SECRET');
+      return hashPublicCode(codeHashSecret, typed);
+    },
     paymentEvents: { record: (chunk) => recordPendingPayments(fork(), chunk) },
     retention: retentionStore(fork),
     failures: failureKinds,

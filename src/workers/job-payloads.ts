@@ -22,6 +22,11 @@ export const issueJobSchema = z.object({
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
+  /** HMAC of the code as a public code (its own context); jobs from before public codes lack it. */
+  publicCodeHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   /**
    * Jobs added before the idempotency record alone carried the request's hash had it here too; it is
    * accepted and ignored.

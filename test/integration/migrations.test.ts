@@ -47,6 +47,25 @@ describe('migrations', () => {
       ),
     ).rejects.toThrow(/coupon_policies_quota/);
   });
+
+  it('lets only CODE policies have a public code, each public code once', async () => {
+    const connection = db.orm.em.getConnection();
+    const insert = (id: string, issueType: string) =>
+      connection.execute(
+        `insert into coupon_policies (id, name, discount_type, discount_value, issue_type,
+           total_quantity, valid_from, valid_until, public_code, public_code_hash)
+         values (?, 'p', 'FIXED_AMOUNT', 100, ?, 1, now(), now() + interval '1 day', 'BF2026',
+           '\\x00ff')`,
+        [id, issueType],
+      );
+    await expect(insert('00000000-0000-7000-8000-000000000002', 'DIRECT')).rejects.toThrow(
+      /coupon_policies_public_code_code_only/,
+    );
+    await insert('00000000-0000-7000-8000-000000000003', 'CODE');
+    await expect(insert('00000000-0000-7000-8000-000000000004', 'CODE')).rejects.toThrow(
+      /coupon_policies_public_code_hash_key/,
+    );
+  });
 });
 
 describe('the orders migration on a database with coupons in use', () => {

@@ -27,6 +27,7 @@ export function policy(overrides: Partial<CouponPolicy> = {}): CouponPolicy {
     issuedCount: 0,
     stacking: 'EXCLUSIVE',
     budget: null,
+    publicCode: null,
     createdAt: at(-2 * DAY),
     ...overrides,
   };

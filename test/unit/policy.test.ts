@@ -138,6 +138,7 @@ describe('newPolicy', () => {
       issuedCount: 0,
       stacking: 'EXCLUSIVE',
       budget: null,
+      publicCode: null,
       createdAt: NOW,
     });
     expect(DEFAULT_PER_USER_LIMIT).toBe(1);
@@ -233,5 +234,25 @@ describe('isSoldOut', () => {
     expect(isSoldOut(policy({ ...full, validUntil: at(-HOUR) }), NOW)).toBe(false);
     expect(isSoldOut(policy({ ...full, validFrom: at(HOUR) }), NOW)).toBe(false);
     expect(isSoldOut(policy({ ...full, issueType: 'CODE' }), NOW)).toBe(false);
+  });
+  it('holds for a CODE policy with a public code', () => {
+    expect(isSoldOut(policy({ ...full, issueType: 'CODE', publicCode: 'BF2026' }), NOW)).toBe(true);
+  });
+});
+
+describe('public codes', () => {
+  it('are uppercased with their dashes kept, and only for CODE policies', () => {
+    const code = newPolicy(policyInput({ issueType: 'CODE', publicCode: 'bf-2026' }), {
+      id: 'p',
+      now: NOW,
+    });
+    expect(code.publicCode).toBe('BF-2026');
+    expect(paths(policyInput({ issueType: 'DIRECT', publicCode: 'BF2026' }))).toEqual([
+      'publicCode',
+    ]);
+    expect(paths(policyInput({ issueType: 'CODE', publicCode: 'BF2026' }))).toEqual([]);
+    expect(paths(policyInput({ issueType: 'CODE', publicCode: 'BF 2026' }))).toEqual([
+      'publicCode',
+    ]);
   });
 });

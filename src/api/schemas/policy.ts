@@ -34,6 +34,15 @@ export const createPolicyBody = z
     budget: amount().min(1).nullable().optional().openapi({
       description: 'the most the discounts of its RESERVED and USED coupons may add up to',
     }),
+    publicCode: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{4,32}$/, 'must be 4 to 32 of A-Z, 0-9 and -')
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          'CODE policies only: a code any user may redeem, matched without regard to case; unique among all policies',
+      }),
   })
   .openapi('NewPolicy');
 
@@ -56,6 +65,7 @@ export const policySchema = z
     issuedCount: z.number(),
     stacking: z.enum(STACKING_MODES),
     budget: z.number().nullable(),
+    publicCode: z.string().nullable(),
     createdAt: z.string(),
   })
   .openapi('Policy');

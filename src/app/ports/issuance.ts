@@ -23,6 +23,11 @@ export interface Grant {
 export interface IssuanceTx {
   /** Codes by hash, locked in hash order. */
   lockCodes(hashes: string[]): Promise<Map<string, CodeRow>>;
+  /**
+   * The ids of the policies whose public code has one of these keyed hashes, by hash; read without
+   * a lock (a public code never changes), before {@link IssuanceTx.lockPolicies}.
+   */
+  policiesByPublicCode(hashes: string[]): Promise<Map<string, string>>;
   /** Policies by id, locked in id order (after the codes, so two groups never deadlock). */
   lockPolicies(ids: string[]): Promise<Map<string, StoredPolicy>>;
   /** The coupons these jobs issued before, by job id. */

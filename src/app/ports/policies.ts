@@ -44,7 +44,11 @@ export interface AuditLog {
 export type StoredPolicy = CouponPolicy & { codesGenerated: number; budgetSpent: number };
 
 export interface PolicyTx {
-  insert(policy: StoredPolicy): Promise<void>;
+  /**
+   * Inserts the policy with its public code's keyed hash, if any; false (nothing written) when
+   * another policy has that public code.
+   */
+  insert(policy: StoredPolicy, publicCodeHash: string | null): Promise<boolean>;
   /** The policy, locked for the rest of the transaction. */
   lock(id: string): Promise<StoredPolicy | null>;
   setStatus(id: string, status: PolicyStatus, now: Date): Promise<void>;

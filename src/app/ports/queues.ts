@@ -12,6 +12,11 @@ export interface IssueJobData {
   policyId?: string | undefined;
   /** HMAC of the normalised code; the plaintext code never reaches the queue. */
   codeHash?: string | undefined;
+  /**
+   * HMAC of the typed code as a public code (in its own context); the worker tries it before
+   * `codeHash`. Absent when the typed code cannot be a public code.
+   */
+  publicCodeHash?: string | undefined;
 }
 
 /** A client's action on a coupon, as the usage queue carries it. */
@@ -68,18 +73,31 @@ export interface JobQueue {
   read(jobId: string): Promise<JobStatus | null>;
 }
 
+/** A policy seen sold out at commit; `validUntil` ends the mark's meaning. */
+export interface SoldOutMark {
+  id: string;
+  validUntil: Date;
+  /** Set for a CODE policy with a public code: the mark is then for that code alone. */
+  publicCodeHash?: string | undefined;
+}
+
 /**
  * The intake gate in Redis: policies known to be sold out are answered at intake, without a job.
  * Any doubt answers "not sold out": the request then takes the ordinary path.
  */
 export interface IntakeGate {
   soldOut(policyId: string): Promise<boolean>;
+  /** Whether the policy of this public code (by its keyed hash) is marked sold out. */
+  publicCodeSoldOut(publicCodeHash: string): Promise<boolean>;
   /** Records a request decided at intake; it reads like a failed job. Returns its job id. */
   refuse(refusal: { actor: string; code: BusinessCode; message: string }): Promise<string>;
-  /** Marks policies sold out, after the commit that saw them so. */
-  markSoldOut(policies: { id: string; validUntil: Date }[]): Promise<void>;
-  /** Forgets a policy's mark (its status changed). */
-  reopen(policyId: string): Promise<void>;
+  /**
+   * Marks policies sold out, after the commit that saw them so: by id, or by their public code's
+   * hash when given (a CODE policy is requested only by code).
+   */
+  markSoldOut(policies: SoldOutMark[]): Promise<void>;
+  /** Forgets a policy's mark, and its public code's (its status changed). */
+  reopen(policyId: string, publicCodeHash?: string | null): Promise<void>;
 }
 
 /**

@@ -51,6 +51,8 @@ export const PolicyEntity = new EntitySchema<PolicyRecord>({
     budget: { ...money(), nullable: true },
     codesGenerated: { type: 'integer' },
     budgetSpent: money(),
+    // Its keyed hash (`public_code_hash`) is written and read by raw statements only.
+    publicCode: { type: 'text', nullable: true },
     createdAt: { type: 'Date', columnType: 'timestamptz' },
     updatedAt: { type: 'Date', columnType: 'timestamptz' },
   },

@@ -21,6 +21,7 @@ export function issuanceStore(fork: () => EntityManager): IssuanceStore {
 function issuanceTx(tx: EntityManager): IssuanceTx {
   return {
     lockCodes: (hashes) => lockCodes(tx, hashes),
+    policiesByPublicCode: (hashes) => policiesByPublicCode(tx, hashes),
     lockPolicies: (ids) => lockPolicies(tx, ids),
     couponsOfJobs: (jobIds) => couponsOfJobs(tx, jobIds),
     countUserCoupons: (pairs) => countUserCoupons(tx, pairs),
@@ -41,6 +42,21 @@ async function lockCodes(tx: EntityManager, hashes: string[]): Promise<Map<strin
     [json(hashes)],
   );
   return new Map(rows.map((row) => [row.codeHash, row]));
+}
+
+async function policiesByPublicCode(
+  tx: EntityManager,
+  hashes: string[],
+): Promise<Map<string, string>> {
+  if (hashes.length === 0) return new Map();
+  const rows = await query<{ id: string; hash: string }>(
+    tx,
+    `select id, encode(public_code_hash, 'hex') as hash
+       from coupon_policies
+      where public_code_hash in (select decode(h, 'hex') from jsonb_array_elements_text(?::jsonb) h)`,
+    [json(hashes)],
+  );
+  return new Map(rows.map((row) => [row.hash, row.id]));
 }
 
 async function lockPolicies(tx: EntityManager, ids: string[]): Promise<Map<string, StoredPolicy>> {

@@ -32,9 +32,30 @@ function policyTx(
   codes: { newCode(): string; hash(code: string): string } | undefined,
 ): PolicyTx {
   return {
-    async insert(policy) {
+    async insert(policy, publicCodeHash) {
+      if (publicCodeHash !== null) {
+        // Serializes creations of one public code, so a clash is an answer and never a unique
+        // violation (which would abort the transaction).
+        await query(tx, "select pg_advisory_xact_lock(hashtextextended('public_code:' || ?, 0))", [
+          publicCodeHash,
+        ]);
+        const [taken] = await query(
+          tx,
+          "select 1 from coupon_policies where public_code_hash = decode(?, 'hex')",
+          [publicCodeHash],
+        );
+        if (taken) return false;
+      }
       tx.persist(tx.create(PolicyEntity, { ...policy, updatedAt: policy.createdAt }));
       await tx.flush();
+      if (publicCodeHash !== null) {
+        await query(
+          tx,
+          "update coupon_policies set public_code_hash = decode(?, 'hex') where id = ?",
+          [publicCodeHash, policy.id],
+        );
+      }
+      return true;
     },
     async lock(id) {
       const [row] = await query<Record<string, unknown>>(

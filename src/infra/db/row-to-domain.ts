@@ -14,7 +14,7 @@ export const POLICY_COLUMNS = `p.id, p.name, p.description, p.discount_type as "
   p.valid_from as "validFrom", p.valid_until as "validUntil",
   p.valid_days_after_issue as "validDaysAfterIssue", p.status, p.issued_count as "issuedCount",
   p.codes_generated as "codesGenerated", p.stacking, p.budget,
-  p.budget_spent as "budgetSpent", p.created_at as "createdAt"`;
+  p.budget_spent as "budgetSpent", p.public_code as "publicCode", p.created_at as "createdAt"`;
 
 type Raw<T> = { [K in keyof T]: unknown };
 

@@ -1,7 +1,7 @@
 import type { IntakeGate } from '../../app/ports.js';
 import { IntakeRefusalLog, newIntakeRefusalJobId } from '../queue/intake-refusals.js';
 import type { RedisClient } from './connection.js';
-import { clearSoldOut, markSoldOut, SoldOutGate } from './sold-out.js';
+import { clearSoldOut, markSoldOut, publicCodeMark, SoldOutGate } from './sold-out.js';
 
 /**
  * The intake gate in Redis: the sold-out marks workers set after their commits, read by the API
@@ -13,6 +13,7 @@ export function redisIntakeGate(redis: RedisClient, prefix: string): IntakeGate 
   const refusals = new IntakeRefusalLog(redis, prefix);
   return {
     soldOut: (policyId) => soldOut.soldOut(policyId),
+    publicCodeSoldOut: (publicCodeHash) => soldOut.soldOut(publicCodeMark(publicCodeHash)),
     async refuse({ actor, code, message }) {
       const jobId = newIntakeRefusalJobId();
       await refusals.record({ jobId, actor, code, message, at: Date.now() });
@@ -20,9 +21,10 @@ export function redisIntakeGate(redis: RedisClient, prefix: string): IntakeGate 
     },
     markSoldOut: (policies) => markSoldOut(redis, prefix, policies),
     // Other API processes see the change within the gate's refresh period.
-    async reopen(policyId) {
-      await clearSoldOut(redis, prefix, policyId);
-      soldOut.forget(policyId);
+    async reopen(policyId, publicCodeHash) {
+      const marks = publicCodeHash ? [policyId, publicCodeMark(publicCodeHash)] : [policyId];
+      await clearSoldOut(redis, prefix, marks);
+      for (const mark of marks) soldOut.forget(mark);
     },
   };
 }

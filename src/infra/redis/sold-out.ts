@@ -1,3 +1,4 @@
+import type { SoldOutMark } from '../../app/ports.js';
 import type { RedisClient } from './connection.js';
 
 /**
@@ -9,31 +10,39 @@ export const SOLD_OUT_TTL_S = 30;
 const soldOutKey = (prefix: string, policyId: string) => `${prefix}:sold-out:${policyId}`;
 
 /**
- * Marks DIRECT policies that will turn every further request away with QUOTA_EXHAUSTED (see the
- * domain's `isSoldOut`). Called by a worker only after the transaction that saw them so committed.
- * The value is the end of the policy's window: after it the worker answers POLICY_NOT_ACTIVE.
+ * What a public code's mark is kept under in {@link SoldOutGate} and Redis: policy ids reaching
+ * the gate are UUIDs, so they never take this form.
+ */
+export const publicCodeMark = (publicCodeHash: string) => `public:${publicCodeHash}`;
+
+/**
+ * Marks DIRECT policies, and public codes, that will turn every further request away with
+ * QUOTA_EXHAUSTED (see the domain's `isSoldOut`). Called by a worker only after the transaction
+ * that saw them so committed. The value is the end of the policy's window: after it the worker
+ * answers POLICY_NOT_ACTIVE.
  */
 export async function markSoldOut(
   redis: RedisClient,
   prefix: string,
-  policies: { id: string; validUntil: Date }[],
+  policies: SoldOutMark[],
 ): Promise<void> {
   if (policies.length === 0) return;
   // A cluster client sends a pipeline to one node: the keys share the prefix's hash tag.
   const pipeline = redis.pipeline();
-  for (const { id, validUntil } of policies) {
-    pipeline.set(soldOutKey(prefix, id), String(validUntil.getTime()), 'EX', SOLD_OUT_TTL_S);
+  for (const { id, validUntil, publicCodeHash } of policies) {
+    const mark = publicCodeHash === undefined ? id : publicCodeMark(publicCodeHash);
+    pipeline.set(soldOutKey(prefix, mark), String(validUntil.getTime()), 'EX', SOLD_OUT_TTL_S);
   }
   await pipeline.exec();
 }
 
-/** Forgets a policy's mark (its status changed, so the worker's answer may differ). */
+/** Forgets marks (a policy's status changed, so the worker's answer may differ). */
 export async function clearSoldOut(
   redis: RedisClient,
   prefix: string,
-  policyId: string,
+  marks: string[],
 ): Promise<void> {
-  await redis.del(soldOutKey(prefix, policyId));
+  await redis.del(...marks.map((mark) => soldOutKey(prefix, mark)));
 }
 
 interface Entry {
