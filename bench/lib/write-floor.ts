@@ -7,7 +7,7 @@ import { recordPendingPayments } from '../../src/infra/db/payment-events.js';
 import { PAYMENT_CHUNK_SIZE } from '../../src/infra/kafka/payment-bridge.js';
 import { databasePorts } from '../../src/wiring/ports.js';
 import { round } from './cpu.js';
-import { completedPayment } from './payment-event.js';
+import { completedPayment, RECORD_ORDERS_SQL } from './payment-event.js';
 
 export interface FloorFigures {
   events: number;
@@ -80,6 +80,9 @@ export async function writeFloor(options: {
          from generate_series(1, $3) g`,
       [policyId, prefix, events],
     );
+    await client.query(RECORD_ORDERS_SQL, [
+      Array.from({ length: events }, (_, i) => `floor-order-${prefix}${i + 1}`),
+    ]);
     await client.query('vacuum analyze');
     // Every pool connection open before the first reading, so their start-up is not counted.
     await Promise.all(

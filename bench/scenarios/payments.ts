@@ -5,7 +5,7 @@ import { QUEUE_NAMES } from '../../src/infra/queue/queues.js';
 import { type PaymentJobData, paymentsOf } from '../../src/workers/job-payloads.js';
 import { type BenchContext, log, sleep, waitUntil } from '../lib/context.js';
 import { type CpuProbe, procProbe, round, startCpu } from '../lib/cpu.js';
-import { completedPayment } from '../lib/payment-event.js';
+import { completedPayment, RECORD_ORDERS_SQL } from '../lib/payment-event.js';
 import { type Proc, stopAll } from '../lib/proc.js';
 import { writeFloor } from '../lib/write-floor.js';
 
@@ -47,6 +47,7 @@ export async function payments(
   );
   if (orders.length !== count)
     throw new Error(`only ${orders.length} coupons to reserve, not ${count}`);
+  await ctx.pg.query(RECORD_ORDERS_SQL, [orders.map((o) => o.orderId)]);
   // Earlier scenarios' events are not this scenario's work: the relay starts from an empty outbox.
   await ctx.pg.query('update outbox set published_at = now() where published_at is null');
   await settle(ctx);
@@ -267,6 +268,7 @@ async function reservedCoupons(
      returning order_id as "orderId", user_id as "userId"`,
     [policyId, count],
   );
+  await ctx.pg.query(RECORD_ORDERS_SQL, [rows.map((o) => o.orderId)]);
   return rows;
 }
 
