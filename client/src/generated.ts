@@ -53,6 +53,8 @@ export interface Schemas {
   PolicyStatusChange: { status: 'ACTIVE' | 'INACTIVE' };
   Codes: { codes: Array<string> };
   CodeRequest: { count: number };
+  CodeBatchAccepted: { batchId: string; jobId: string; statusUrl: string };
+  CodeBatchRequest: { count: number; prefix?: string; length?: number };
   PolicyStatistics: {
     policyId: string;
     totalQuantity: number;
@@ -73,7 +75,7 @@ export interface Schemas {
   IssuanceRequest: { policyId: string; userId?: string } | { code: string };
   Job: {
     jobId: string;
-    type: 'ISSUE' | 'RESERVE' | 'USE' | 'RELEASE' | 'CANCEL' | 'PAYMENT';
+    type: 'ISSUE' | 'RESERVE' | 'USE' | 'RELEASE' | 'CANCEL' | 'PAYMENT' | 'CODE_BATCH';
     state: 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
     result?:
       | { coupon: { [key: string]: unknown } }
@@ -84,7 +86,9 @@ export interface Schemas {
             outcome: string;
             coupon: { [key: string]: unknown } | null;
           }>;
-        };
+        }
+      | { batchId: string; done: number; total: number };
+    progress?: { done: number; total: number };
     error?: { code: string; message: string };
     createdAt: string;
     finishedAt: string | null;
@@ -232,6 +236,22 @@ export interface Operations {
     body: Schemas['CodeRequest'];
     response: Schemas['Codes'];
   };
+  /** POST /v1/policies/{policyId}/code-batches: Generate up to 1,000,000 codes for a CODE policy in a job (admin); export them as CSV */
+  createCodeBatch: {
+    path: { policyId: string };
+    query: never;
+    headers: never;
+    body: Schemas['CodeBatchRequest'];
+    response: Schemas['CodeBatchAccepted'];
+  };
+  /** GET /v1/policies/{policyId}/code-batches/{batchId}/codes.csv: A finished code batch’s codes as CSV (admin), streamed; kept CODE_EXPORT_TTL_HOURS */
+  exportCodeBatch: {
+    path: { policyId: string; batchId: string };
+    query: never;
+    headers: never;
+    body: never;
+    response: string;
+  };
   /** GET /v1/policies/{policyId}/statistics: Counts of the policy’s coupons by status (admin), served from a cache kept current */
   getPolicyStatistics: {
     path: { policyId: string };
@@ -370,6 +390,18 @@ export const OPERATIONS = {
     path: '/v1/policies/{policyId}/codes',
     answers: [201],
     text: false,
+  },
+  createCodeBatch: {
+    method: 'POST',
+    path: '/v1/policies/{policyId}/code-batches',
+    answers: [202],
+    text: false,
+  },
+  exportCodeBatch: {
+    method: 'GET',
+    path: '/v1/policies/{policyId}/code-batches/{batchId}/codes.csv',
+    answers: [200],
+    text: true,
   },
   getPolicyStatistics: {
     method: 'GET',

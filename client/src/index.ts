@@ -217,6 +217,16 @@ export class CouponClient {
     return this.request('generateCodes', { path: { policyId }, body });
   }
 
+  /** `POST …/code-batches`: the batch is made by a job; poll `getJob` for its progress. */
+  createCodeBatch(policyId: string, body: Operations['createCodeBatch']['body']) {
+    return this.request('createCodeBatch', { path: { policyId }, body });
+  }
+
+  /** A finished batch's codes as CSV text (header `code`, one code a line). */
+  exportCodeBatch(policyId: string, batchId: string) {
+    return this.request('exportCodeBatch', { path: { policyId, batchId } });
+  }
+
   getPolicyStatistics(policyId: string) {
     return this.request('getPolicyStatistics', { path: { policyId } });
   }

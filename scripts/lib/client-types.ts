@@ -179,7 +179,8 @@ export function renderClientTypes(doc: OpenApiDocument): string {
       for (const [status, response] of Object.entries(op.responses ?? {})) {
         const json = response.content?.['application/json']?.schema;
         if (json?.$ref === ERROR_REF) continue;
-        const plain = response.content?.['text/plain']?.schema;
+        const plain =
+          response.content?.['text/plain']?.schema ?? response.content?.['text/csv']?.schema;
         if (!json && plain) text = true;
         answers.push(status);
         answerTypes.push(json ? typeOf(json, `${id} ${status}`) : plain ? 'string' : 'null');

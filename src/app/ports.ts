@@ -3,7 +3,7 @@ import type { CouponReader, CouponStore } from './ports/coupons.js';
 import type { IssuanceStore } from './ports/issuance.js';
 import type { OrderReader } from './ports/orders.js';
 import type { PaymentEventStore, RetentionStore } from './ports/payment-events.js';
-import type { AuditLog, PolicyStore, Statistics } from './ports/policies.js';
+import type { AuditLog, CodeBatchStore, PolicyStore, Statistics } from './ports/policies.js';
 import type { CodeAttempts, IntakeGate, JobQueue } from './ports/queues.js';
 
 /**
@@ -26,6 +26,7 @@ export interface Ports {
   clock: Clock;
   newId: NewId;
   policies: PolicyStore;
+  codeBatches: CodeBatchStore;
   coupons: CouponStore;
   couponReader: CouponReader;
   orders: OrderReader;

@@ -22,7 +22,7 @@ export interface PruneOptions {
  * Retention: deletes published outbox rows and applied payment events past their age, in small
  * batches, each one statement and its own transaction (the store takes candidates with SKIP
  * LOCKED, so a batch never waits for a row a live path holds), then the stored results of old
- * usage jobs. Unpublished outbox rows and unapplied events are never touched; coupon history and
+ * usage jobs, then the encrypted codes of code batches whose export expired. Unpublished outbox rows and unapplied events are never touched; coupon history and
  * the audit log are kept for good.
  */
 export async function pruneOldRecords(
@@ -36,7 +36,7 @@ export async function pruneOldRecords(
     maxBatches = 100,
     fence,
   }: PruneOptions,
-): Promise<{ outbox: number; paymentEvents: number }> {
+): Promise<{ outbox: number; paymentEvents: number; codeExports: number }> {
   const { retention } = ports;
   const outboxBefore = new Date(now.getTime() - outboxDays * DAY_MS);
   const eventsBefore = new Date(now.getTime() - paymentEventDays * DAY_MS);
@@ -47,7 +47,10 @@ export async function pruneOldRecords(
     retention.prunePaymentEvents(eventsBefore, limit, fence),
   );
   await retention.pruneActionResults(new Date(now.getTime() - jobResultDays * DAY_MS), fence);
-  return { outbox, paymentEvents };
+  const codeExports = await inBatches(batchSize * 10, maxBatches * 10, (limit) =>
+    retention.pruneCodeExports(now, limit, fence),
+  );
+  return { outbox, paymentEvents, codeExports };
 }
 
 async function inBatches(

@@ -9,7 +9,7 @@ export interface Refusal {
   ok: false;
   code: Extract<
     RequestErrorCode,
-    'VALIDATION_ERROR' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'RATE_LIMITED'
+    'VALIDATION_ERROR' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'GONE' | 'RATE_LIMITED'
   >;
   message: string;
   details?: unknown;

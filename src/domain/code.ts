@@ -20,15 +20,15 @@ const MAX_ROUNDS = 64;
  * @param randomBytes - a cryptographically secure source, e.g. `node:crypto`'s `randomBytes`.
  * @throws Error when the source keeps returning nothing usable.
  */
-export function generateCode(randomBytes: (n: number) => Uint8Array): string {
+export function generateCode(randomBytes: (n: number) => Uint8Array, length = CODE_LENGTH): string {
   let code = '';
   for (let round = 0; round < MAX_ROUNDS; round++) {
     // A few spare bytes usually cover the rejected ones without a second call.
-    const bytes = randomBytes(CODE_LENGTH - code.length + 4);
+    const bytes = randomBytes(length - code.length + 4);
     for (const byte of bytes) {
       if (byte >= ACCEPT_BELOW) continue;
       code += CODE_ALPHABET.charAt(byte % CODE_ALPHABET.length);
-      if (code.length === CODE_LENGTH) return code;
+      if (code.length === length) return code;
     }
   }
   throw new Error('random source produced too few usable bytes');
@@ -43,16 +43,23 @@ export function normalizeCode(raw: string): string {
   return raw.replace(/[\s-]+/g, '').replace(/[a-z]/g, (c) => c.toUpperCase());
 }
 
-const ALPHABET_SET: ReadonlySet<string> = new Set(CODE_ALPHABET);
+/** A code batch's codes: an optional prefix, then this many random characters. */
+export const BATCH_CODE_LENGTH = { min: 8, max: 24 } as const;
+/** A batch's prefix as an admin writes it: up to 8 of A–Z, 0–9 and `-` (dashes are not typed back). */
+export const CODE_PREFIX_PATTERN = /^[A-Z0-9-]{0,8}$/;
+
+// What a normalized code can be: 12 alphabet characters (the codes route), or a batch's prefix (its
+// dashes dropped) followed by 8 to 24 of them.
+const CODE_SHAPE = new RegExp(
+  `^[A-Z0-9]{0,8}[${CODE_ALPHABET}]{${BATCH_CODE_LENGTH.min},${BATCH_CODE_LENGTH.max}}$`,
+);
 
 /**
- * True when a normalized code has the right length and only alphabet characters, so an obviously
- * wrong one is refused without touching the database.
+ * True when a normalized code has a code's shape (a prefix of A–Z and 0–9, then alphabet
+ * characters), so an obviously wrong one is refused without touching the database.
  */
 export function looksLikeCode(normalized: string): boolean {
-  if (normalized.length !== CODE_LENGTH) return false;
-  for (const c of normalized) if (!ALPHABET_SET.has(c)) return false;
-  return true;
+  return CODE_SHAPE.test(normalized);
 }
 
 /** A public code as an admin writes it and as it is matched: 4 to 32 of A–Z, 0–9 and `-`. */

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import {
   generateCode,
   looksLikeCode,
@@ -30,3 +30,41 @@ export function hashPublicCode(secret: string, typed: string): string | null {
 export function newCode(): string {
   return generateCode((n) => randomBytes(n));
 }
+
+/** A code of a batch: its prefix as written, then `length` random characters. */
+export function newBatchCode(prefix: string, length: number): string {
+  return prefix + generateCode((n) => randomBytes(n), length);
+}
+
+/** The keyed hash a batch code is stored and redeemed under (that of its typed form). */
+export function hashBatchCode(secret: string, code: string): string {
+  return hashCode(secret, normalizeCode(code));
+}
+
+/**
+ * AES-256-GCM over a code's plaintext, with a random 12-byte IV for each code; `sealed` is the
+ * ciphertext followed by the 16-byte tag.
+ */
+export function codeCipher(key: Buffer) {
+  return {
+    seal(plain: string): { iv: Buffer; sealed: Buffer } {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const sealed = Buffer.concat([
+        cipher.update(plain, 'utf8'),
+        cipher.final(),
+        cipher.getAuthTag(),
+      ]);
+      return { iv, sealed };
+    },
+    open(iv: Buffer, sealed: Buffer): string {
+      const decipher = createDecipheriv('aes-256-gcm', key, iv);
+      decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+      return Buffer.concat([
+        decipher.update(sealed.subarray(0, sealed.length - 16)),
+        decipher.final(),
+      ]).toString('utf8');
+    },
+  };
+}
+export type CodeCipher = ReturnType<typeof codeCipher>;

@@ -41,7 +41,7 @@ export function buildApi(deps: {
     metrics: createMetrics({
       redis,
       prefix: env.QUEUE_PREFIX,
-      queues: [queues.issuance, queues.usage, queues.maintenance],
+      queues: [queues.issuance, queues.usage, queues.maintenance, queues.codes],
       outboxBacklog: () => outboxBacklog(orm.em.fork()),
       consumerLag: deps.consumerLag,
     }),
@@ -63,7 +63,7 @@ export function buildApi(deps: {
       });
       app.route('/', docsRoutes());
       mountAdminQueues(app, {
-        queues: [queues.issuance, queues.usage, queues.maintenance],
+        queues: [queues.issuance, queues.usage, queues.maintenance, queues.codes],
         user: env.ADMIN_USER,
         password: env.ADMIN_PASSWORD,
         readOnly: env.ADMIN_READ_ONLY,

@@ -1,9 +1,18 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { Ports } from '../app/ports.js';
-import { hashCode, hashPublicCode, hashTypedCode, newCode } from '../infra/codes.js';
-import type { Env } from '../infra/config/env.js';
+import {
+  codeCipher,
+  hashBatchCode,
+  hashCode,
+  hashPublicCode,
+  hashTypedCode,
+  newBatchCode,
+  newCode,
+} from '../infra/codes.js';
+import { decodeKey32, type Env } from '../infra/config/env.js';
 import { listAudit, writeAudit } from '../infra/db/audit.js';
+import { codeBatchStore } from '../infra/db/code-batch.store.js';
 import {
   couponHistory,
   couponReservations,
@@ -35,6 +44,7 @@ const noJobQueue: Ports['jobs'] = {
   enqueueIssue: noQueue,
   enqueueAction: noQueue,
   enqueuePayments: noQueue,
+  enqueueCodeBatch: noQueue,
   read: noQueue,
 };
 
@@ -43,8 +53,13 @@ const noJobQueue: Ports['jobs'] = {
  * request and per job, never the global one). Without `codeHashSecret` the policy store makes no
  * codes.
  */
-export function databasePorts(orm: { em: EntityManager }, codeHashSecret?: string) {
+export function databasePorts(
+  orm: { em: EntityManager },
+  codeHashSecret?: string,
+  codeEncryptionKey?: string,
+) {
   const fork = () => orm.em.fork();
+  const key = codeEncryptionKey === undefined ? null : decodeKey32(codeEncryptionKey);
   return {
     clock: { now: () => new Date() },
     newId,
@@ -53,6 +68,16 @@ export function databasePorts(orm: { em: EntityManager }, codeHashSecret?: strin
       codeHashSecret === undefined
         ? undefined
         : { newCode, hash: (code) => hashCode(codeHashSecret, code) },
+    ),
+    codeBatches: codeBatchStore(
+      fork,
+      codeHashSecret === undefined || key === null
+        ? undefined
+        : {
+            newCode: newBatchCode,
+            hash: (code) => hashBatchCode(codeHashSecret, code),
+            cipher: codeCipher(key),
+          },
     ),
     coupons: couponStore(fork),
     couponReader: {
@@ -96,6 +121,7 @@ function acceptingOnlyWhatRedisKeeps(
       ...jobs,
       enqueueIssue: first((job) => jobs.enqueueIssue(job)),
       enqueueAction: first((job) => jobs.enqueueAction(job)),
+      enqueueCodeBatch: first((batch) => jobs.enqueueCodeBatch(batch)),
     },
     intake: { ...intake, refuse: first((refusal) => intake.refuse(refusal)) },
   };
@@ -107,6 +133,7 @@ export interface Clients {
     Env,
     | 'QUEUE_PREFIX'
     | 'CODE_HASH_SECRET'
+    | 'CODE_ENCRYPTION_KEY'
     | 'REDIS_DURABILITY'
     | 'REDIS_FSYNC'
     | 'CODE_ATTEMPT_MAX'
@@ -116,7 +143,7 @@ export interface Clients {
   orm: Orm;
   redis: Redis;
   /** The queues jobs are added to; a process that adds none (a worker) has none. */
-  queues?: Pick<Queues, 'issuance' | 'usage'> | undefined;
+  queues?: Pick<Queues, 'issuance' | 'usage' | 'codes'> | undefined;
   /** Replaces the statistics cache (tests count its calls). */
   stats?: StatsCache;
 }
@@ -130,7 +157,7 @@ export function createPorts({ env, logger, orm, redis, queues, stats }: Clients)
   const cache = stats ?? new StatsCache(redis, env.QUEUE_PREFIX);
   const secret = env.CODE_HASH_SECRET;
   return {
-    ...databasePorts(orm, secret),
+    ...databasePorts(orm, secret, env.CODE_ENCRYPTION_KEY),
     statistics: {
       compute: (policyId) => computeStatistics(fork(), policyId),
       cached: (policyId, compute) => cache.read(policyId, compute),

@@ -14,6 +14,7 @@ import type { RedisClient as Redis } from '../infra/redis/connection.js';
 import { RedisDistributedLock } from '../infra/redis/redis-lock.js';
 import type { StatsCache } from '../infra/redis/stats-cache.js';
 import { fencedSweepLock } from '../infra/sweep-lock.js';
+import { codeBatchProcessor } from '../workers/code-batch.worker.js';
 import { issuanceProcessor } from '../workers/issuance.worker.js';
 import { maintenanceProcessor } from '../workers/maintenance.worker.js';
 import { usageProcessor } from '../workers/usage.worker.js';
@@ -33,6 +34,11 @@ export interface WorkerDeps {
 /** Actions hold a connection each (more only queue for the pool); payments are gathered into groups. */
 const USAGE_CONCURRENCY = 200;
 
+/** Code batches one worker process makes at once: each is long and keeps a connection busy. */
+const CODE_BATCH_CONCURRENCY = 2;
+/** Codes made and committed per transaction of a code batch. */
+export const CODE_BATCH_CHUNK = 10_000;
+
 /** Starts one BullMQ worker per queue in this process, each running its queue's processor. */
 export function startWorkers(deps: WorkerDeps): { close: () => Promise<void> } {
   const { env, logger, redis } = deps;
@@ -45,6 +51,10 @@ export function startWorkers(deps: WorkerDeps): { close: () => Promise<void> } {
   const usage = usageProcessor(ports, {
     reservationTtlMs: env.RESERVATION_TTL_MS,
     countPayments: (type, outcome) => paymentOutcomes.add(`${type}|${outcome}`),
+  });
+  const codes = codeBatchProcessor(ports, {
+    chunkSize: CODE_BATCH_CHUNK,
+    exportTtlHours: env.CODE_EXPORT_TTL_HOURS,
   });
   const workers = [
     startQueueWorker(deps, {
@@ -60,6 +70,11 @@ export function startWorkers(deps: WorkerDeps): { close: () => Promise<void> } {
       concurrency: Math.min(env.WORKER_CONCURRENCY, USAGE_CONCURRENCY),
       process: (job) => usage.process(job),
       afterClose: () => paymentOutcomes.close(),
+    }),
+    startQueueWorker(deps, {
+      queue: 'codes',
+      concurrency: CODE_BATCH_CONCURRENCY,
+      process: (job) => codes.process(job),
     }),
   ];
   return {

@@ -88,3 +88,10 @@ export type PaymentJobData = Extract<UsageJobData, { type: 'PAYMENT' }>;
 export function paymentsOf(data: PaymentJobData): { eventId: string; orderId: string }[] {
   return data.events ?? [{ eventId: data.eventId as string, orderId: data.orderId as string }];
 }
+
+/** A code batch's job: the batch row holds the rest. */
+export const codeBatchJobSchema = z.object({
+  type: z.literal('CODE_BATCH'),
+  actor: storable(200),
+  batchId: z.string().uuid(),
+});

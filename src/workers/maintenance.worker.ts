@@ -72,7 +72,8 @@ export function maintenanceProcessor(
       paymentEventDays: settings.paymentEventRetentionDays,
       fence,
     });
-    if (pruned.outbox + pruned.paymentEvents > 0) logger.info(pruned, 'retention sweep');
+    if (pruned.outbox + pruned.paymentEvents + pruned.codeExports > 0)
+      logger.info(pruned, 'retention sweep');
     return pruned;
   }
 

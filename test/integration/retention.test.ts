@@ -54,7 +54,7 @@ describe('retention', () => {
       paymentEventDays: 30,
       batchSize: 10,
     });
-    expect(result).toEqual({ outbox: 25, paymentEvents: 12 });
+    expect(result).toEqual({ outbox: 25, paymentEvents: 12, codeExports: 0 });
     expect(await exec('select message_key as k from outbox order by message_key')).toEqual([
       { k: 'recent-published' },
       { k: 'unpublished' },

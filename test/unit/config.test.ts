@@ -42,6 +42,7 @@ describe('environment', () => {
       JWT_SECRET: 'x'.repeat(32),
       CODE_HASH_SECRET: 'y'.repeat(32),
       ADMIN_PASSWORD: 'z'.repeat(16),
+      CODE_ENCRYPTION_KEY: 'ab'.repeat(32),
     };
     expect(() => parseEnv({ NODE_ENV: 'production', ...real })).not.toThrow();
     for (const name of Object.keys(DEVELOPMENT_SECRETS)) {
@@ -51,7 +52,11 @@ describe('environment', () => {
   });
 
   it('refuses an ADMIN_PASSWORD under 16 characters in production, with one line', () => {
-    const secrets = { JWT_SECRET: 'x'.repeat(32), CODE_HASH_SECRET: 'y'.repeat(32) };
+    const secrets = {
+      JWT_SECRET: 'x'.repeat(32),
+      CODE_HASH_SECRET: 'y'.repeat(32),
+      CODE_ENCRYPTION_KEY: 'ab'.repeat(32),
+    };
     expect(() =>
       parseEnv({ NODE_ENV: 'production', ...secrets, ADMIN_PASSWORD: 'p'.repeat(15) }),
     ).toThrow(
@@ -82,6 +87,34 @@ describe('environment', () => {
     expect(parseEnv({ ADMIN_READ_ONLY: 'true' }).ADMIN_READ_ONLY).toBe(true);
     expect(() => parseEnv({ ADMIN_READ_ONLY: 'yes' })).toThrow(
       /^Invalid environment variable ADMIN_READ_ONLY: /,
+    );
+  });
+
+  it('takes CODE_ENCRYPTION_KEY as 32 bytes in hex or base64, and refuses anything else with one line', () => {
+    const hex = 'a1'.repeat(32);
+    const base64 = Buffer.alloc(32, 7).toString('base64');
+    expect(parseEnv({ CODE_ENCRYPTION_KEY: hex }).CODE_ENCRYPTION_KEY).toBe(hex);
+    expect(parseEnv({ CODE_ENCRYPTION_KEY: base64 }).CODE_ENCRYPTION_KEY).toBe(base64);
+    expect(parseEnv({}).CODE_ENCRYPTION_KEY).toBe(DEVELOPMENT_SECRETS.CODE_ENCRYPTION_KEY);
+    for (const bad of [
+      'a1'.repeat(31),
+      'a1'.repeat(33),
+      'zz'.repeat(32),
+      Buffer.alloc(31).toString('base64'),
+      Buffer.alloc(33).toString('base64'),
+      'not a key',
+    ]) {
+      expect(() => parseEnv({ CODE_ENCRYPTION_KEY: bad })).toThrow(
+        /^Invalid environment variable CODE_ENCRYPTION_KEY: must be 32 bytes written as 64 hex digits or as base64$/,
+      );
+    }
+  });
+
+  it('reads CODE_EXPORT_TTL_HOURS, 24 by default', () => {
+    expect(parseEnv({}).CODE_EXPORT_TTL_HOURS).toBe(24);
+    expect(parseEnv({ CODE_EXPORT_TTL_HOURS: '2' }).CODE_EXPORT_TTL_HOURS).toBe(2);
+    expect(() => parseEnv({ CODE_EXPORT_TTL_HOURS: '0' })).toThrow(
+      /^Invalid environment variable CODE_EXPORT_TTL_HOURS:/,
     );
   });
 });

@@ -80,6 +80,7 @@ describe('encrypted connections: the environment', () => {
       JWT_SECRET: 'x'.repeat(32),
       CODE_HASH_SECRET: 'y'.repeat(32),
       ADMIN_PASSWORD: 'z'.repeat(16),
+      CODE_ENCRYPTION_KEY: 'ab'.repeat(32),
     };
     refused(
       { ...production, ...sasl },

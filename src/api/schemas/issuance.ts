@@ -35,7 +35,7 @@ export const idempotencyKeyParameter = { $ref: '#/components/parameters/Idempote
 export const jobSchema = z
   .object({
     jobId: z.string(),
-    type: z.enum(['ISSUE', 'RESERVE', 'USE', 'RELEASE', 'CANCEL', 'PAYMENT']),
+    type: z.enum(['ISSUE', 'RESERVE', 'USE', 'RELEASE', 'CANCEL', 'PAYMENT', 'CODE_BATCH']),
     state: z.enum(['waiting', 'active', 'delayed', 'completed', 'failed']),
     result: z
       .union([
@@ -50,8 +50,13 @@ export const jobSchema = z
             }),
           ),
         }),
+        z.object({ batchId: z.string(), done: z.number().int(), total: z.number().int() }),
       ])
       .optional(),
+    progress: z
+      .object({ done: z.number().int(), total: z.number().int() })
+      .optional()
+      .openapi({ description: 'How far a job that reports progress (a code batch) got' }),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
     createdAt: z.string(),
     finishedAt: z.string().nullable(),

@@ -1,5 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import {
+  BATCH_CODE_LENGTH,
+  CODE_PREFIX_PATTERN,
   DISCOUNT_TYPES,
   ISSUE_TYPES,
   POLICY_STATUSES,
@@ -79,3 +81,25 @@ export const generateCodesBody = z
   .openapi('CodeRequest');
 
 export const codesSchema = z.object({ codes: z.array(z.string()) }).openapi('Codes');
+
+export const codeBatchBody = z
+  .strictObject({
+    count: z.number().int().min(1).max(1_000_000),
+    prefix: z
+      .string()
+      .regex(CODE_PREFIX_PATTERN, 'must be up to 8 of A-Z, 0-9 and -')
+      .optional()
+      .openapi({ description: 'written before each code’s random characters', example: 'BF-' }),
+    length: z
+      .number()
+      .int()
+      .min(BATCH_CODE_LENGTH.min)
+      .max(BATCH_CODE_LENGTH.max)
+      .optional()
+      .openapi({ description: 'random characters after the prefix (default 12)' }),
+  })
+  .openapi('CodeBatchRequest');
+
+export const codeBatchAcceptedSchema = z
+  .object({ batchId: z.string(), jobId: z.string(), statusUrl: z.string() })
+  .openapi('CodeBatchAccepted');

@@ -38,4 +38,9 @@ export interface RetentionStore {
   prunePaymentEvents(before: Date, limit: number, fence?: Fence): Promise<number>;
   /** Forgets stored usage-job results from before `before`. */
   pruneActionResults(before: Date, fence?: Fence): Promise<void>;
+  /**
+   * Deletes up to `limit` encrypted codes of batches whose export expired before `now`; returns
+   * how many.
+   */
+  pruneCodeExports(now: Date, limit: number, fence?: Fence): Promise<number>;
 }

@@ -12,7 +12,10 @@ export interface AuditBy {
 
 /** One state-changing admin action, as the audit log keeps it. */
 export interface AuditEntry extends AuditBy {
-  /** `policy.create`, `policy.status`, `policy.codes`, `coupon.cancel`, `queues.write`. */
+  /**
+   * `policy.create`, `policy.status`, `policy.codes`, `policy.code-batches`, `policy.codes.export`,
+   * `coupon.cancel`, `queues.write`.
+   */
   action: string;
   /** `policy:<id>`, `coupon:<id>`, `queue:<name>`. */
   target: string;
@@ -57,7 +60,45 @@ export interface PolicyTx {
    * their plaintext (which exists nowhere else).
    */
   addCodes(policyId: string, count: number): Promise<string[]>;
+  /** Records a code batch and counts its codes as generated (they are made later, by its job). */
+  addBatch(batch: NewCodeBatch): Promise<void>;
   audit(entry: AuditEntry): Promise<void>;
+}
+
+export interface NewCodeBatch {
+  id: string;
+  policyId: string;
+  count: number;
+  /** Written before each code's random characters; `''` for none. */
+  prefix: string;
+  /** Random characters after the prefix. */
+  length: number;
+  /** Who asked for it: the only one besides admins who may read its job. */
+  actor: string;
+}
+
+/** A code batch and how far its job got. */
+export interface CodeBatch extends NewCodeBatch {
+  /** Codes made and committed so far. */
+  done: number;
+  completedAt: Date | null;
+  /** When its export ends and its encrypted plaintext is deleted; null until it is complete. */
+  exportExpiresAt: Date | null;
+}
+
+/** Code batches in the database: their codes' keyed hashes and encrypted plaintext. */
+export interface CodeBatchStore {
+  find(batchId: string): Promise<CodeBatch | null>;
+  /**
+   * Makes the batch's next codes (up to `size`, never past its count) in one transaction: their
+   * keyed hashes, their encrypted plaintext and the batch's new `done` commit together. Returns
+   * the progress after it.
+   */
+  addChunk(batchId: string, size: number): Promise<{ done: number; total: number }>;
+  /** Marks the batch complete (once) and sets when its export expires. */
+  complete(batchId: string, now: Date, exportExpiresAt: Date): Promise<void>;
+  /** The batch's codes after position `after` (1-based, in the order they were made), decrypted. */
+  codes(batchId: string, after: number, limit: number): Promise<{ seq: number; code: string }[]>;
 }
 
 export interface PolicyStore {

@@ -19,6 +19,13 @@ export interface IssueJobData {
   publicCodeHash?: string | undefined;
 }
 
+/** A code batch's job: the batch row says what to make. */
+export interface CodeBatchJobData {
+  type: 'CODE_BATCH';
+  actor: string;
+  batchId: string;
+}
+
 /** A client's action on a coupon, as the usage queue carries it. */
 export type CouponAction =
   | { type: 'RESERVE'; actor: string; couponId: string; orderId: string; orderAmount: number }
@@ -42,12 +49,14 @@ export interface PendingPayment {
 /** What `GET /v1/jobs/:id` shows of a job. */
 export interface JobStatus {
   jobId: string;
-  type: 'ISSUE' | 'RESERVE' | 'USE' | 'RELEASE' | 'CANCEL' | 'PAYMENT';
+  type: 'ISSUE' | 'RESERVE' | 'USE' | 'RELEASE' | 'CANCEL' | 'PAYMENT' | 'CODE_BATCH';
   state: 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
   result?: unknown;
   error?: { code: ErrorCode; message: string };
   createdAt: string;
   finishedAt: string | null;
+  /** How far a job that reports progress (a code batch) got. */
+  progress?: { done: number; total: number };
   /** Who created it, for the ownership check. */
   actor: string;
 }
@@ -69,6 +78,8 @@ export interface JobQueue {
   enqueueAction(job: EnqueueOnce<CouponAction>): Promise<Enqueued>;
   /** One PAYMENT job for these events, its id derived from them (the same events: one job). */
   enqueuePayments(events: PendingPayment[]): Promise<void>;
+  /** The job that makes a recorded code batch's codes; its id is derived from the batch's. */
+  enqueueCodeBatch(batch: CodeBatchJobData): Promise<string>;
   /** A job's state and outcome (also one decided at intake); null when unknown. */
   read(jobId: string): Promise<JobStatus | null>;
 }

@@ -7,6 +7,7 @@ export const DEVELOPMENT_SECRETS = {
   JWT_SECRET: 'dev-jwt-secret-change-me-0123456789abcdef',
   CODE_HASH_SECRET: 'dev-code-hash-secret-change-me-0123456789',
   ADMIN_PASSWORD: 'admin',
+  CODE_ENCRYPTION_KEY: 'ZGV2LWNvZGUtZW5jcnlwdGlvbi1rZXktY2hnLW1lISE=',
 } as const;
 
 const ROLE_NAMES = ['api', 'worker', 'bridge', 'scheduler', 'all'] as const;
@@ -136,6 +137,26 @@ export function hashTag(key: string): string | null {
 /** The queue prefix on a Redis Cluster when QUEUE_PREFIX is not set. */
 export const CLUSTER_QUEUE_PREFIX = '{coupon}';
 
+/** A 32-byte key written as 64 hex digits or as base64; null when it is neither. */
+export function decodeKey32(value: string): Buffer | null {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
+  if (/^[A-Za-z0-9+/]{43}=?$/.test(value)) {
+    const key = Buffer.from(value, 'base64');
+    return key.length === 32 ? key : null;
+  }
+  return null;
+}
+
+const key32 = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .refine(
+      (value) => decodeKey32(value) !== null,
+      'must be 32 bytes written as 64 hex digits or as base64',
+    );
+
 const secret = (fallback: string) =>
   z.string().min(16, 'must be at least 16 characters').default(fallback);
 
@@ -212,6 +233,13 @@ const envSchema = z.object({
   PORT: intFrom(0, 3000).pipe(z.number().max(65535)),
   JWT_SECRET: secret(DEVELOPMENT_SECRETS.JWT_SECRET),
   CODE_HASH_SECRET: secret(DEVELOPMENT_SECRETS.CODE_HASH_SECRET),
+  /** Encrypts (AES-256-GCM) the plaintext of a code batch's codes, kept for their export. */
+  CODE_ENCRYPTION_KEY: key32(DEVELOPMENT_SECRETS.CODE_ENCRYPTION_KEY),
+  /**
+   * Hours a finished code batch can be exported; then its encrypted plaintext is deleted by the
+   * retention sweep and the export answers 410. @defaultValue 24
+   */
+  CODE_EXPORT_TTL_HOURS: intFrom(1, 24),
   /** When set, a bearer token's `iss` must equal it. */
   JWT_ISSUER: z.string().min(1).optional(),
   /** When set, a bearer token's `aud` must name it. */

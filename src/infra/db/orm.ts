@@ -5,6 +5,7 @@ import { Migration20261125Payments } from './migrations/20261125-payments.js';
 import { Migration20261202Audit } from './migrations/20261202-audit.js';
 import { Migration20261202LockFences } from './migrations/20261202-lock-fences.js';
 import { Migration20261202Reservations } from './migrations/20261202-reservations.js';
+import { Migration20261205CodeBatches } from './migrations/20261205-code-batches.js';
 import { Migration20261205Orders } from './migrations/20261205-orders.js';
 import { Migration20261205PublicCodes } from './migrations/20261205-public-codes.js';
 import { pgSsl } from './ssl.js';
@@ -18,6 +19,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261202LockFences', class: Migration20261202LockFences },
   { name: 'Migration20261205Orders', class: Migration20261205Orders },
   { name: 'Migration20261205PublicCodes', class: Migration20261205PublicCodes },
+  { name: 'Migration20261205CodeBatches', class: Migration20261205CodeBatches },
 ];
 
 export interface OrmOptions {

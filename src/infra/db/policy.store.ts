@@ -101,6 +101,19 @@ function policyTx(
       );
       return made;
     },
+    async addBatch(batch) {
+      await query(
+        tx,
+        `insert into code_batches (id, policy_id, count, prefix, length, actor)
+         values (?, ?, ?, ?, ?, ?)`,
+        [batch.id, batch.policyId, batch.count, batch.prefix, batch.length, batch.actor],
+      );
+      await query(
+        tx,
+        'update coupon_policies set codes_generated = codes_generated + ? where id = ?',
+        [batch.count, batch.policyId],
+      );
+    },
     audit: (entry) => writeAudit(tx, entry),
   };
 }

@@ -39,6 +39,20 @@ export function retentionStore(fork: () => EntityManager): RetentionStore {
          select count(*)::int as n from gone`,
         [before, limit],
       ),
+    pruneCodeExports: (now, limit, fence) =>
+      deleted(
+        fork(),
+        fence,
+        `with gone as (
+           delete from code_batch_codes where (batch_id, seq) in (
+             select c.batch_id, c.seq from code_batch_codes c
+               join code_batches b on b.id = c.batch_id
+              where b.export_expires_at < ?
+              limit ? for update of c skip locked)
+           returning 1)
+         select count(*)::int as n from gone`,
+        [now, limit],
+      ),
     async pruneActionResults(before, fence) {
       await inFencedTransaction(fork(), fence, (tx) =>
         query(tx, 'delete from usage_job_results where at < ?', [before]),

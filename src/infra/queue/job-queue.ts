@@ -4,7 +4,7 @@ import type { RedisClient } from '../redis/connection.js';
 import { addsWithGatheredWrites, enqueueOnce } from './enqueue.js';
 import { type IntakeRefusal, readIntakeRefusal } from './intake-refusals.js';
 import { jobError } from './job-error.js';
-import { JOB_ID_PREFIX, paymentChunkJobId, type UsageJobData } from './jobs.js';
+import { codeBatchJobId, JOB_ID_PREFIX, paymentChunkJobId, type UsageJobData } from './jobs.js';
 import type { Queues } from './queues.js';
 
 const STATES = new Set(['waiting', 'active', 'delayed', 'completed', 'failed']);
@@ -24,8 +24,16 @@ function jobStatus(job: Job, raw: string): JobStatus {
     ...(state === 'failed' && { error: jobError(job.failedReason) }),
     createdAt: new Date(job.timestamp).toISOString(),
     finishedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+    ...progressOf(job.progress),
     actor: data.actor,
   };
+}
+
+/** A job's progress as `{done, total}`, when it reported one. */
+function progressOf(progress: unknown): Pick<JobStatus, 'progress'> {
+  if (typeof progress !== 'object' || progress === null) return {};
+  const { done, total } = progress as { done?: unknown; total?: unknown };
+  return typeof done === 'number' && typeof total === 'number' ? { progress: { done, total } } : {};
 }
 
 /** A job decided at intake reads like a failed job. */
@@ -65,7 +73,7 @@ export function bullJobQueue({
   keyPrefix,
   fingerprintSecret,
 }: {
-  queues: Pick<Queues, 'issuance' | 'usage'>;
+  queues: Pick<Queues, 'issuance' | 'usage' | 'codes'>;
   redis: RedisClient;
   keyPrefix: string;
   /** The key of Idempotency-Key fingerprints. */
@@ -80,12 +88,19 @@ export function bullJobQueue({
     enqueueAction: (job) =>
       enqueueOnce({ ...common, ...job, queue: usage, idPrefix: JOB_ID_PREFIX.usage }),
     enqueuePayments: (events) => enqueuePayments(queues.usage, events),
+    async enqueueCodeBatch(data) {
+      const jobId = codeBatchJobId(data.batchId);
+      await queues.codes.add('job', data, { jobId });
+      return jobId;
+    },
     async read(jobId) {
-      const queue = jobId.startsWith(JOB_ID_PREFIX.issuance)
+      const queue: Queue | undefined = jobId.startsWith(JOB_ID_PREFIX.issuance)
         ? queues.issuance
         : jobId.startsWith(JOB_ID_PREFIX.usage)
           ? queues.usage
-          : undefined;
+          : jobId.startsWith(JOB_ID_PREFIX.codes)
+            ? queues.codes
+            : undefined;
       if (!queue) return null;
       const state = await queue.getJobState(jobId);
       const job = state !== 'unknown' ? await queue.getJob(jobId) : undefined;

@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { CouponAction, IssueJobData, PendingPayment } from '../../app/ports.js';
+import type {
+  CodeBatchJobData,
+  CouponAction,
+  IssueJobData,
+  PendingPayment,
+} from '../../app/ports.js';
 
-export type { IssueJobData };
+export type { CodeBatchJobData, IssueJobData };
 
 /**
  * Payment events recorded in `payment_events` (a partition's chunk, in offset order). Jobs enqueued
@@ -18,7 +23,10 @@ export interface PaymentJobData {
 /** What the usage queue carries: a client's action, or payment events. */
 export type UsageJobData = CouponAction | PaymentJobData;
 /** Job ids say which queue they live on, so `GET /v1/jobs/:id` needs no lookup table. */
-export const JOB_ID_PREFIX = { issuance: 'iss_', usage: 'use_' } as const;
+export const JOB_ID_PREFIX = { issuance: 'iss_', usage: 'use_', codes: 'cod_' } as const;
+
+/** A code batch's job id: one job per batch. */
+export const codeBatchJobId = (batchId: string) => `${JOB_ID_PREFIX.codes}${batchId}`;
 
 /** The deterministic id of a payment event's job: the same event enqueued twice is one job. */
 export const paymentJobId = (eventId: string) => `${JOB_ID_PREFIX.usage}pay_${eventId}`;

@@ -1,11 +1,12 @@
 import { type ConnectionOptions, type DefaultJobOptions, Queue } from 'bullmq';
 import type { Env } from '../config/env.js';
-import type { IssueJobData, UsageJobData } from './jobs.js';
+import type { CodeBatchJobData, IssueJobData, UsageJobData } from './jobs.js';
 
 export const QUEUE_NAMES = {
   issuance: 'issuance',
   usage: 'usage',
   maintenance: 'maintenance',
+  codes: 'codes',
 } as const;
 export type QueueSettings = Pick<Env, 'QUEUE_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'>;
 
@@ -30,6 +31,8 @@ export interface Queues {
   issuance: Queue<IssueJobData>;
   usage: Queue<UsageJobData>;
   maintenance: Queue;
+  /** Code batches: one long job per batch, made in chunks. */
+  codes: Queue<CodeBatchJobData>;
   close(): Promise<void>;
 }
 
@@ -42,12 +45,14 @@ export function createQueues(connection: ConnectionOptions, settings: QueueSetti
   const issuance = new Queue<IssueJobData>(QUEUE_NAMES.issuance, options);
   const usage = new Queue<UsageJobData>(QUEUE_NAMES.usage, options);
   const maintenance = new Queue(QUEUE_NAMES.maintenance, options);
+  const codes = new Queue<CodeBatchJobData>(QUEUE_NAMES.codes, options);
   return {
     issuance,
     usage,
     maintenance,
+    codes,
     async close() {
-      await Promise.all([issuance.close(), usage.close(), maintenance.close()]);
+      await Promise.all([issuance.close(), usage.close(), maintenance.close(), codes.close()]);
     },
   };
 }
