@@ -48,7 +48,7 @@ describe('operators and the internet: bull-board, rate limits, CORS', () => {
     const names = ((await api.json()) as { queues: { name: string }[] }).queues
       .map((q) => q.name)
       .sort();
-    expect(names).toEqual(['issuance', 'maintenance', 'usage']);
+    expect(names).toEqual(['codes', 'issuance', 'maintenance', 'usage']);
 
     // Its actions too (bull-board runs as an app of its own behind one route: the request goes on).
     const paused = async () =>

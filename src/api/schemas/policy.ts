@@ -38,6 +38,8 @@ export const createPolicyBody = z
     }),
     publicCode: z
       .string()
+      .min(4)
+      .max(32)
       .regex(/^[A-Za-z0-9-]{4,32}$/, 'must be 4 to 32 of A-Z, 0-9 and -')
       .nullable()
       .optional()
@@ -87,6 +89,7 @@ export const codeBatchBody = z
     count: z.number().int().min(1).max(1_000_000),
     prefix: z
       .string()
+      .max(8)
       .regex(CODE_PREFIX_PATTERN, 'must be up to 8 of A-Z, 0-9 and -')
       .optional()
       .openapi({ description: 'written before each code’s random characters', example: 'BF-' }),
