@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pruneOldRecords } from '../../src/app/prune-old-records.js';
 import { hashBatchCode } from '../../src/infra/codes.js';
 import { databasePorts } from '../../src/wiring/ports.js';
-import { type ServiceProcess, startService } from '../support/process.js';
+import { workerProcesses } from '../support/process.js';
 import { ADMIN, createStack, type Stack, settledJob, user } from '../support/stack.js';
 import { authHeaders, TEST_CODE_SECRET } from '../support/tokens.js';
 
@@ -145,25 +145,14 @@ describe('code batches', () => {
 
 describe('a code batch across a killed worker process', () => {
   let stack: Stack;
-  const running: ServiceProcess[] = [];
+  const workers = workerProcesses(() => stack.envVars);
   beforeAll(async () => {
     stack = await createStack();
   });
-  afterEach(async () => {
-    await Promise.all(running.splice(0).map((worker) => worker.stop('SIGTERM')));
-  });
+  afterEach(() => workers.stopAll());
   afterAll(() => stack.close());
 
-  async function worker() {
-    const service = await startService({
-      ...stack.envVars,
-      ROLES: 'worker',
-      JOB_LOCK_MS: '2000',
-      LOG_LEVEL: 'info',
-    });
-    running.push(service);
-    return service;
-  }
+  const worker = () => workers.start();
 
   it('goes on from the committed chunks after a SIGKILL and ends with exactly count distinct codes', async () => {
     const count = 150_000;

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type ServiceProcess, startService } from '../support/process.js';
+import { workerProcesses } from '../support/process.js';
 import { ADMIN, createStack, drained, policyBody, type Stack } from '../support/stack.js';
 import { authHeaders } from '../support/tokens.js';
 
@@ -9,25 +9,14 @@ import { authHeaders } from '../support/tokens.js';
  */
 describe('flash sale across worker processes', () => {
   let stack: Stack;
-  const running: ServiceProcess[] = [];
+  const workers = workerProcesses(() => stack.envVars);
   beforeAll(async () => {
     stack = await createStack();
   });
-  afterEach(async () => {
-    await Promise.all(running.splice(0).map((worker) => worker.stop('SIGTERM')));
-  });
+  afterEach(() => workers.stopAll());
   afterAll(() => stack.close());
 
-  async function worker() {
-    const service = await startService({
-      ...stack.envVars,
-      ROLES: 'worker',
-      JOB_LOCK_MS: '2000',
-      LOG_LEVEL: 'info',
-    });
-    running.push(service);
-    return service;
-  }
+  const worker = () => workers.start();
 
   /** Every user presses "get coupon" at once; resolves when all requests were answered 202. */
   async function rush(policyId: string, users: number, tag: string): Promise<string[]> {

@@ -102,3 +102,25 @@ export function serviceEnv(urls: {
     KAFKA_BROKERS: urls.kafkaBrokers.join(','),
   };
 }
+
+/**
+ * Worker processes of a test file, as a deployment runs them: `start()` runs one more with the
+ * stack's environment (a short job lock, so a killed worker's jobs are taken over quickly);
+ * `stopAll()` (after each test) stops every one still running.
+ */
+export function workerProcesses(envVars: () => Record<string, string>) {
+  const running: ServiceProcess[] = [];
+  return {
+    async start() {
+      const service = await startService({
+        ...envVars(),
+        ROLES: 'worker',
+        JOB_LOCK_MS: '2000',
+        LOG_LEVEL: 'info',
+      });
+      running.push(service);
+      return service;
+    },
+    stopAll: () => Promise.all(running.splice(0).map((worker) => worker.stop('SIGTERM'))),
+  };
+}

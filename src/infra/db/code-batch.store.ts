@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { CodeBatch, CodeBatchStore } from '../../app/ports.js';
 import type { CodeCipher } from '../codes.js';
-import { newId } from '../ids.js';
+import { insertNewCodes } from './code-hashes.js';
 import { inTransaction, json, query } from './sql.js';
 
 /** How the store makes a batch's codes: a new code, its keyed hash, its encryption. */
@@ -107,31 +107,14 @@ export function codeBatchStore(
 }
 
 /** Inserts `n` new codes' keyed hashes for the batch's policy; returns the codes. */
-async function insertHashes(
+function insertHashes(
   tx: EntityManager,
   maker: BatchCodeMaker,
   batch: BatchRow,
   n: number,
 ): Promise<string[]> {
-  const made: string[] = [];
-  while (made.length < n) {
-    const byHash = new Map(
-      Array.from({ length: n - made.length }, () => {
-        const code = maker.newCode(batch.prefix, batch.length);
-        return [maker.hash(code), code] as const;
-      }),
-    );
-    // A collision (with any code, of any policy) draws again, as the codes route does.
-    const inserted = await query<{ hash: string }>(
-      tx,
-      `insert into coupon_codes (id, policy_id, code_hash)
-       select x.id, ?, decode(x.hash, 'hex')
-         from jsonb_to_recordset(?::jsonb) as x(id uuid, hash text)
-       on conflict (code_hash) do nothing
-       returning encode(code_hash, 'hex') as hash`,
-      [batch.policy_id, json([...byHash.keys()].map((hash) => ({ id: newId(), hash })))],
-    );
-    for (const { hash } of inserted) made.push(byHash.get(hash) as string);
-  }
-  return made;
+  return insertNewCodes(tx, batch.policy_id, n, {
+    draw: () => maker.newCode(batch.prefix, batch.length),
+    hash: (code) => maker.hash(code),
+  });
 }

@@ -1,10 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PolicyStore, PolicyTx } from '../../app/ports.js';
-import { newId } from '../ids.js';
 import { writeAudit } from './audit.js';
+import { insertNewCodes } from './code-hashes.js';
 import { PolicyEntity } from './entities.js';
 import { POLICY_COLUMNS, toPolicy } from './row-to-domain.js';
-import { inTransaction, json, query } from './sql.js';
+import { inTransaction, query } from './sql.js';
 
 /** Policies in PostgreSQL, through MikroORM's entity (`coupon_policies`) and raw statements. */
 export function policyStore(
@@ -74,26 +74,10 @@ function policyTx(
     },
     async addCodes(policyId, count) {
       if (!codes) throw new Error('making codes needs CODE_HASH_SECRET');
-      const made: string[] = [];
-      while (made.length < count) {
-        const byHash = new Map(
-          Array.from({ length: count - made.length }, () => {
-            const code = codes.newCode();
-            return [codes.hash(code), code] as const;
-          }),
-        );
-        // A collision among 31^12 codes is astronomically rare; when it happens the loop draws again.
-        const inserted = await query<{ hash: string }>(
-          tx,
-          `insert into coupon_codes (id, policy_id, code_hash)
-           select x.id, ?, decode(x.hash, 'hex')
-             from jsonb_to_recordset(?::jsonb) as x(id uuid, hash text)
-           on conflict (code_hash) do nothing
-           returning encode(code_hash, 'hex') as hash`,
-          [policyId, json([...byHash.keys()].map((hash) => ({ id: newId(), hash })))],
-        );
-        for (const { hash } of inserted) made.push(byHash.get(hash) as string);
-      }
+      const made = await insertNewCodes(tx, policyId, count, {
+        draw: () => codes.newCode(),
+        hash: (code) => codes.hash(code),
+      });
       await query(
         tx,
         'update coupon_policies set codes_generated = codes_generated + ? where id = ?',
