@@ -7,9 +7,8 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import pg from 'pg';
 import { createOrm, migrate } from '../src/infra/db/orm.js';
-import { BenchContext, log, PG_URL } from './lib/context.js';
+import { adminQuery, BenchContext, log, withTimeout as timed } from './lib/context.js';
 import { type CpuProbe, pidListeningOn, pidsByComm, round } from './lib/cpu.js';
 import { allProcs, ROOT, shutdownAll } from './lib/proc.js';
 import { markdown, type Results, rows } from './report.js';
@@ -35,25 +34,8 @@ const only = new Set(
     .filter(Boolean),
 );
 
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: `${PG_URL}/postgres` });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-function withTimeout<T>(what: string, work: Promise<T>, ms = STEP_LIMIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    work,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
+const withTimeout = <T>(what: string, work: Promise<T>, ms = STEP_LIMIT_MS): Promise<T> =>
+  timed(what, work, ms);
 
 async function setUp(ctx: BenchContext): Promise<CpuProbe[]> {
   log('making PostgreSQL, Redis and Kafka answer (scripts/services.sh)');

@@ -13,11 +13,17 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Queue } from 'bullmq';
-import pg from 'pg';
 import { parseEnv } from '../src/infra/config/env.js';
 import { createOrm, migrate } from '../src/infra/db/orm.js';
 import { QUEUE_NAMES } from '../src/infra/queue/queues.js';
-import { BenchContext, log, PG_URL, sleep, waitUntil } from './lib/context.js';
+import {
+  adminQuery,
+  BenchContext,
+  log,
+  sleep,
+  withTimeout as timed,
+  waitUntil,
+} from './lib/context.js';
 import { round } from './lib/cpu.js';
 import { allProcs, memoryMb, type Proc, ROOT, shutdownAll, stopAll } from './lib/proc.js';
 import {
@@ -90,25 +96,8 @@ const P99_LIMIT_MS = 250;
 
 // ---------------------------------------------------------------------------------------------
 
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: `${PG_URL}/postgres` });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-function withTimeout<T>(what: string, work: Promise<T>, ms = STEP_LIMIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    work,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
+const withTimeout = <T>(what: string, work: Promise<T>, ms = STEP_LIMIT_MS): Promise<T> =>
+  timed(what, work, ms);
 
 async function setUp(ctx: BenchContext): Promise<void> {
   log(

@@ -330,3 +330,25 @@ export async function failedReasons(redis: Redis, prefix: string, queueName: str
   }
   return reasons;
 }
+
+/** Runs one statement on the server's `postgres` database (a run's database is made and dropped so). */
+export async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: `${PG_URL}/postgres` });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** `work`, or a rejection naming `what` once `ms` have passed. */
+export function withTimeout<T>(what: string, work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    work,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
