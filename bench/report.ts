@@ -1,3 +1,4 @@
+import type { codeBatch } from './scenarios/codes.js';
 import type { issuanceDrain, queueCeiling } from './scenarios/drain.js';
 import type { flashSale, httpIngress } from './scenarios/http.js';
 import type { stackedOrders } from './scenarios/orders.js';
@@ -18,6 +19,8 @@ export interface Results {
   flashSale: Awaited<ReturnType<typeof flashSale>>;
   payments: Awaited<ReturnType<typeof payments>>;
   orders: Awaited<ReturnType<typeof stackedOrders>>;
+  publicSale: Awaited<ReturnType<typeof flashSale>>;
+  codeBatch: Awaited<ReturnType<typeof codeBatch>>;
   rss: { apiMb: number; workerMb: number; perProcess: { name: string; peakRssMb: number }[] };
 }
 
@@ -43,6 +46,9 @@ export function rows(res: Results): Row[] {
   const fs = res.flashSale;
   const pay = res.payments;
   const ord = res.orders;
+  const pub = res.publicSale;
+  const pubRatio = fs.totalS / pub.totalS;
+  const cb = res.codeBatch;
   return [
     {
       scenario: '1. Queue ceiling: 20,000 no-op jobs, 1 process, concurrency 50',
@@ -123,6 +129,30 @@ export function rows(res: Results): Row[] {
       ratio: '—',
       target: 'exact',
       met: ord.exact,
+    },
+    {
+      scenario: `8. Flash sale with one public code, 100,000 users, quota 10,000, api (${pub.apiProcesses} processes) + ${pub.workers} worker${pub.workers === 1 ? '' : 's'}`,
+      figure: `${pub.totalS.toFixed(1)} s (all answered in ${pub.ingressS.toFixed(1)} s), ${n(pub.policy?.issued ?? 0)} issued${pub.exact ? ', exact' : ', NOT EXACT'}`,
+      baseline: `4. DIRECT sale ${fs.totalS.toFixed(1)} s (DIRECT ÷ public code)`,
+      ratio: r(pubRatio),
+      target: '≥ 0.9, exactly 10,000',
+      met: pubRatio >= 0.9 && pub.exact,
+    },
+    {
+      scenario: `9. Code batch of ${n(cb.count)} codes, ${cb.workers} worker${cb.workers === 1 ? '' : 's'}`,
+      figure: `${cb.generationS.toFixed(1)} s from the 202 to completed`,
+      baseline: '—',
+      ratio: '—',
+      target: '≤ 60 s',
+      met: cb.generationS <= 60,
+    },
+    {
+      scenario: `9. CSV export of the ${n(cb.count)} codes through the api`,
+      figure: `${n(cb.export.codesPerSec)} codes/s (${n(cb.export.lines)} lines in ${cb.export.seconds.toFixed(1)} s${cb.export.exactLines ? ', exact' : ', NOT EXACT'}), api RSS ${cb.export.rssBeforeMb} MB before, peak ${cb.export.rssPeakMb} MB`,
+      baseline: '—',
+      ratio: '—',
+      target: '≤ 50 MB above idle, header + every code',
+      met: cb.export.rssAboveIdleMb <= 50 && cb.export.exactLines,
     },
   ];
 }

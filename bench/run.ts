@@ -12,6 +12,7 @@ import { adminQuery, BenchContext, log, withTimeout as timed } from './lib/conte
 import { type CpuProbe, pidListeningOn, pidsByComm, round } from './lib/cpu.js';
 import { allProcs, ROOT, shutdownAll } from './lib/proc.js';
 import { markdown, type Results, rows } from './report.js';
+import { codeBatch } from './scenarios/codes.js';
 import { issuanceDrain, queueCeiling } from './scenarios/drain.js';
 import { flashSale, httpIngress } from './scenarios/http.js';
 import { stackedOrders } from './scenarios/orders.js';
@@ -130,10 +131,16 @@ async function scenarios(ctx: BenchContext, probes: CpuProbe[]): Promise<Results
   const ingress = await httpIngress(ctx, scale < 1 ? 3 : 10, probes);
   log(`4. flash sale (${count(100_000)} users, quota ${count(10_000)})`);
   const sale = await flashSale(ctx, count(100_000), count(10_000), probes);
+  log(`8. flash sale with a public code (${count(100_000)} users, quota ${count(10_000)})`);
+  const publicSale = await flashSale(ctx, count(100_000), count(10_000), probes, {
+    publicCode: true,
+  });
   log(`5. payments (${jobs / 2} events)`);
   const pay = await payments(ctx, drain2.policyIds[0]!, jobs / 2, probes, steadySeconds);
   log(`7. orders (${count(10_000)} orders × 2 stackable coupons), 2 worker processes`);
   const orders = await stackedOrders(ctx, count(10_000), probes);
+  log(`9. code batch of ${count(1_000_000)} codes, then its CSV export`);
+  const batch = await codeBatch(ctx, count(1_000_000), probes);
 
   const perProcess = allProcs().map((p) => ({
     name: p.name,
@@ -156,6 +163,8 @@ async function scenarios(ctx: BenchContext, probes: CpuProbe[]): Promise<Results
     flashSale: sale,
     payments: pay,
     orders,
+    publicSale,
+    codeBatch: batch,
     rss: { apiMb: largest('api'), workerMb: largest('worker'), perProcess },
   };
 }
@@ -173,8 +182,21 @@ async function someScenarios(ctx: BenchContext, probes: CpuProbe[]): Promise<unk
       out.payments = await payments(ctx, drain2.policyIds[0]!, jobs / 2, probes, steadySeconds);
   }
   if (only.has('3')) out.ingress = await httpIngress(ctx, scale < 1 ? 3 : 10, probes);
-  if (only.has('4')) out.flashSale = await flashSale(ctx, count(100_000), count(10_000), probes);
+  let direct: { totalS: number } | undefined;
+  if (only.has('4')) {
+    direct = await flashSale(ctx, count(100_000), count(10_000), probes);
+    out.flashSale = direct;
+  }
+  if (only.has('8')) {
+    const publicSale = await flashSale(ctx, count(100_000), count(10_000), probes, {
+      publicCode: true,
+    });
+    out.publicSale = publicSale;
+    // The ratio of the two sales when both ran: DIRECT time ÷ public-code time (target ≥ 0.9).
+    if (direct) out.publicSaleRatio = round(direct.totalS / publicSale.totalS, 3);
+  }
   if (only.has('7')) out.orders = await stackedOrders(ctx, count(10_000), probes);
+  if (only.has('9')) out.codeBatch = await codeBatch(ctx, count(1_000_000), probes);
   out.peakRssMb = Object.fromEntries(
     allProcs().map((p) => [
       p.name,

@@ -61,6 +61,8 @@ interface Load {
   connections: number;
   durationS?: number;
   amount?: number;
+  /** The request body, `{policyId}` unless given (e.g. `{code}` for a public code). */
+  body?: Record<string, string>;
 }
 
 /**
@@ -68,11 +70,11 @@ interface Load {
  * sees every response: autocannon itself only notices the end at its next 1 s tick.
  */
 function cannon(
-  { url, policyId, tokens, connections, durationS, amount }: Load,
+  { url, policyId, tokens, connections, durationS, amount, body: given }: Load,
   onAnswer?: () => void,
 ) {
   let next = 0;
-  const body = JSON.stringify({ policyId });
+  const body = JSON.stringify(given ?? { policyId });
   return autocannon({
     url,
     connections,
@@ -238,41 +240,112 @@ const API_PROCESSES = Number(process.env.BENCH_API_PROCESSES ?? 2);
 /** …and this many worker processes. */
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
 
+/** An HS256 admin token (jose), for the bench's own admin calls to the api. */
+export function adminToken(): Promise<string> {
+  return new SignJWT({ role: 'admin' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('bench-admin')
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(key);
+}
+
+/** An admin call to the api; throws unless it answers `expect`. Returns the JSON body. */
+export async function adminCall<T>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  expect = 200,
+): Promise<T> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${await adminToken()}`,
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+    },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  if (res.status !== expect)
+    throw new Error(`${method} ${path}: ${res.status} (expected ${expect}) ${text.slice(0, 300)}`);
+  return JSON.parse(text) as T;
+}
+
+/** A CODE policy valid now, made through the api (a public code needs its keyed hash). */
+export async function createCodePolicy(
+  baseUrl: string,
+  name: string,
+  totalQuantity: number,
+  publicCode?: string,
+): Promise<string> {
+  const policy = await adminCall<{ id: string }>(
+    baseUrl,
+    'POST',
+    '/v1/policies',
+    {
+      name,
+      discountType: 'PERCENTAGE',
+      discountValue: 10,
+      maxDiscountAmount: 5000,
+      issueType: 'CODE',
+      totalQuantity,
+      perUserLimit: 1,
+      validFrom: new Date(Date.now() - 60_000).toISOString(),
+      validUntil: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+      ...(publicCode && { publicCode }),
+    },
+    201,
+  );
+  return policy.id;
+}
+
 /**
  * Scenario 4: `users` distinct users each POST once for a policy of quota `quota`, 100 connections,
  * against an api process with 2 worker processes; timed from the first request to the finish of
- * the last job, then checked exactly.
+ * the last job, then checked exactly. Scenario 8 (`publicCode`) is the same sale on a CODE policy
+ * with a public code that every user redeems (`{"code": "bf…"}`, lowercased as a user may type it).
  */
 export async function flashSale(
   ctx: BenchContext,
   users: number,
   quota: number,
   probes: CpuProbe[],
+  { publicCode = false }: { publicCode?: boolean } = {},
 ) {
-  const prefix = ctx.name('s4');
+  const tag = publicCode ? 's8' : 's4';
+  const prefix = ctx.name(tag);
   const connections = 100;
-  const policyId = await ctx.insertPolicy('s4 flash sale', quota);
+  let policyId = publicCode ? '' : await ctx.insertPolicy(`${tag} flash sale`, quota);
   // Spare tokens: autocannon builds one request ahead per connection that it never sends.
-  const tokens = await fastTokens(users + connections * 2, 's4-user');
+  const tokens = await fastTokens(users + connections * 2, `${tag}-user`);
   const procs: Proc[] = [];
   const queue = ctx.issuanceQueue(prefix);
   try {
     const started = await Promise.all([
-      ctx.startService('s4 api', 'api', {
+      ctx.startService(`${tag} api`, 'api', {
         ROLES: 'api',
         QUEUE_PREFIX: prefix,
         API_PROCESSES: String(API_PROCESSES),
       }),
       ...Array.from({ length: WORKERS }, (_, i) =>
-        ctx.startService(`s4 worker-${i + 1}`, 'worker', { ROLES: 'worker', QUEUE_PREFIX: prefix }),
+        ctx.startService(`${tag} worker-${i + 1}`, 'worker', {
+          ROLES: 'worker',
+          QUEUE_PREFIX: prefix,
+        }),
       ),
     ]);
     procs.push(...started.map((s) => s.proc));
     const url = started[0].baseUrl!;
+    // The public code: unique among all policies, so one of this run's own.
+    const code = publicCode ? `BF${ctx.runId.slice(-8).toUpperCase()}` : '';
+    if (publicCode) policyId = await createCodePolicy(url, `${tag} public-code sale`, quota, code);
+    const body: Record<string, string> = publicCode ? { code: code.toLowerCase() } : { policyId };
     const cpu = startCpu([...procs.map(procProbe), ...probes]);
     const startedAt = Date.now();
     let answeredAt = startedAt;
-    const result = await cannon({ url, policyId, tokens, connections, amount: users }, () => {
+    const result = await cannon({ url, policyId, body, tokens, connections, amount: users }, () => {
       answeredAt = Date.now();
     });
     // Requests answered at intake (the policy sold out) left a verdict instead of a queued job.
@@ -301,6 +374,7 @@ export async function flashSale(
       counts.failed + atIntake === users - quota &&
       (reasons.QUOTA_EXHAUSTED ?? 0) + atIntake === users - quota;
     const figures = {
+      policyKind: publicCode ? 'CODE, public code' : 'DIRECT',
       users,
       quota,
       connections,
@@ -319,7 +393,7 @@ export async function flashSale(
       cpuPercent,
     };
     log(
-      `flash sale: ${figures.totalS} s (ingress ${figures.ingressS} s), issued ${policy?.issued}, exact: ${exact}`,
+      `${tag} flash sale (${figures.policyKind}): ${figures.totalS} s (ingress ${figures.ingressS} s), issued ${policy?.issued}, exact: ${exact}`,
     );
     return figures;
   } finally {
