@@ -36,9 +36,8 @@ export async function requestIssuance(
     }
     data = { type: 'ISSUE', actor: principal.sub, userId, policyId: input.policyId };
   } else {
-    // Guessing is limited: a caller whose codes keep failing is refused before any job is made.
-    const wait = await ports.codeAttempts.blockedFor(principal.sub);
-    if (wait !== null) return tooManyAttempts(wait);
+    // A sold-out public code is answered first: most of a public-code flash sale ends here, and
+    // a known code tells a guesser nothing.
     const publicCodeHash = ports.hashPublicCode(input.code) ?? undefined;
     if (
       publicCodeHash !== undefined &&
@@ -47,6 +46,9 @@ export async function requestIssuance(
     ) {
       return accepted({ jobId: await refuseSoldOut(ports.intake, principal) });
     }
+    // Guessing is limited: a caller whose codes keep failing is refused before any job is made.
+    const wait = await ports.codeAttempts.blockedFor(principal.sub);
+    if (wait !== null) return tooManyAttempts(wait);
     data = {
       type: 'ISSUE',
       actor: principal.sub,
