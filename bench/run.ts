@@ -7,10 +7,10 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { createOrm, migrate } from '../src/infra/db/orm.js';
 import { adminQuery, BenchContext, log, withTimeout as timed } from './lib/context.js';
 import { type CpuProbe, pidListeningOn, pidsByComm, round } from './lib/cpu.js';
 import { allProcs, ROOT, shutdownAll } from './lib/proc.js';
+import { buildAndMigrate } from './lib/setup.js';
 import { markdown, type Results, rows } from './report.js';
 import { codeBatch } from './scenarios/codes.js';
 import { issuanceDrain, queueCeiling } from './scenarios/drain.js';
@@ -46,24 +46,7 @@ async function setUp(ctx: BenchContext): Promise<CpuProbe[]> {
     timeout: 240_000,
   });
   if (services.status !== 0) throw new Error(`scripts/services.sh failed (${services.status})`);
-  log(
-    'building the service (npm run build): the processes run dist/main.js, as scripts/start.sh does',
-  );
-  const build = spawnSync('npm', ['run', 'build'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-    timeout: 180_000,
-  });
-  if (build.status !== 0) throw new Error(`npm run build failed (${build.status})`);
-  await adminQuery(`create database "${ctx.dbName}"`);
-  const orm = await createOrm({ databaseUrl: ctx.databaseUrl, poolMax: 2 });
-  try {
-    const applied = await migrate(orm);
-    log(`database ${ctx.dbName}: ${applied.length} migrations applied`);
-  } finally {
-    await orm.close(true);
-  }
-  await withTimeout('Redis ping', ctx.redis.ping());
+  await buildAndMigrate(ctx, STEP_LIMIT_MS);
   const admin = ctx.kafka.admin();
   await withTimeout('Kafka connect', admin.connect());
   await admin.disconnect();

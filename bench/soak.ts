@@ -1,20 +1,7 @@
-/**
- * `npm run bench:soak`: one abusive user at the rate limit for SOAK_SECONDS (default 300) beside
- * normal traffic, against an api and a worker process run with the service's default limits
- * (RATE_LIMIT_MAX per RATE_LIMIT_WINDOW_MS, CALLER_DAILY_JOB_LIMIT, COUPON_ACTION_LIMIT,
- * CODE_ATTEMPT_MAX; REDIS_DURABILITY stays off, knowingly: the shared Redis does not persist).
- * Samples Redis's memory, the keys under the run's prefix and the processes' RSS every 10 s; fails
- * (exit 1) when Redis grows past the bound derived in bench/README.md, the abuser keeps more than
- * its daily limit allows, a process's RSS keeps growing, or the normal traffic's last-minute p99 is
- * over twice its first minute's or over 250 ms. Writes bench/results/<date>-soak.{md,json}.
- * Everything it creates (database, queue keys, processes) is removed at the end, also on failure.
- */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Queue } from 'bullmq';
 import { parseEnv } from '../src/infra/config/env.js';
-import { createOrm, migrate } from '../src/infra/db/orm.js';
 import { QUEUE_NAMES } from '../src/infra/queue/queues.js';
 import {
   adminQuery,
@@ -26,6 +13,7 @@ import {
 } from './lib/context.js';
 import { round } from './lib/cpu.js';
 import { allProcs, memoryMb, type Proc, ROOT, shutdownAll, stopAll } from './lib/proc.js';
+import { buildAndMigrate } from './lib/setup.js';
 import {
   abuse,
   idempotencyScope,
@@ -100,24 +88,7 @@ const withTimeout = <T>(what: string, work: Promise<T>, ms = STEP_LIMIT_MS): Pro
   timed(what, work, ms);
 
 async function setUp(ctx: BenchContext): Promise<void> {
-  log(
-    'building the service (npm run build): the processes run dist/main.js, as scripts/start.sh does',
-  );
-  const build = spawnSync('npm', ['run', 'build'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-    timeout: 180_000,
-  });
-  if (build.status !== 0) throw new Error(`npm run build failed (${build.status})`);
-  await adminQuery(`create database "${ctx.dbName}"`);
-  const orm = await createOrm({ databaseUrl: ctx.databaseUrl, poolMax: 2 });
-  try {
-    const applied = await migrate(orm);
-    log(`database ${ctx.dbName}: ${applied.length} migrations applied`);
-  } finally {
-    await orm.close(true);
-  }
-  await withTimeout('Redis ping', ctx.redis.ping());
+  await buildAndMigrate(ctx, STEP_LIMIT_MS);
 }
 
 async function cleanUp(ctx: BenchContext, prefix: string): Promise<void> {
