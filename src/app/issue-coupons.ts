@@ -2,6 +2,7 @@ import {
   type Coupon,
   checkIssuance,
   isSoldOut,
+  NO_SUCH_CODE_HASH,
   newCoupon,
   type Outcome,
   ok,
@@ -60,8 +61,13 @@ export function issueGroup(
   now: Date,
 ): Promise<IssueGroupResult> {
   return ports.issuance.transaction(async (tx) => {
+    // A typed text that cannot be a generated code (a public code, a typo) is not looked up.
     const hashes = [
-      ...new Set(requests.flatMap((r) => (r.data.codeHash ? [r.data.codeHash] : []))),
+      ...new Set(
+        requests.flatMap((r) =>
+          r.data.codeHash && r.data.codeHash !== NO_SUCH_CODE_HASH ? [r.data.codeHash] : [],
+        ),
+      ),
     ];
     const codes = await tx.lockCodes(hashes);
     // Public codes never change, so their policies are found without a lock, before any is taken.

@@ -1,10 +1,8 @@
+import { NO_SUCH_CODE_HASH } from '../domain/index.js';
 import type { CodeAttempts, CodeHasher, IntakeGate, IssueJobData, JobQueue } from './ports.js';
 import type { Principal } from './principal.js';
 import { actsFor } from './principal.js';
 import { accepted, keyReused, notYours, type Result, tooManyAttempts } from './refusal.js';
-
-/** A hash no code can have: an impossible code fails in the worker like any unknown one. */
-const NO_SUCH_CODE = '0'.repeat(64);
 
 export type IssuanceInput = { policyId: string; userId?: string | undefined } | { code: string };
 
@@ -53,7 +51,7 @@ export async function requestIssuance(
       type: 'ISSUE',
       actor: principal.sub,
       userId: principal.sub,
-      codeHash: ports.hashCode(input.code) ?? NO_SUCH_CODE,
+      codeHash: ports.hashCode(input.code) ?? NO_SUCH_CODE_HASH,
       ...(publicCodeHash === undefined ? {} : { publicCodeHash }),
     };
   }

@@ -77,3 +77,9 @@ export function normalizePublicCode(raw: string): string {
 export function looksLikePublicCode(normalized: string): boolean {
   return PUBLIC_CODE_PATTERN.test(normalized);
 }
+
+/**
+ * The hash given to typed text that cannot be a generated code: no code has it, so it fails
+ * CODE_INVALID in the worker without being looked up.
+ */
+export const NO_SUCH_CODE_HASH = '0'.repeat(64);
